@@ -1,0 +1,219 @@
+//! The one error type of stillframe, classified by [`ErrorKind`].
+
+use crate::Time;
+
+/// Everything that can go wrong, classified so callers can react by [`Error::kind`].
+///
+/// A failed request never poisons the object that served it: after any error, the
+/// demuxer, decoder or generator may be asked again.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file breaks its format's rules.
+    #[error("malformed {location}: {message}")]
+    Malformed {
+        /// Where: a box path, element name or byte offset.
+        location: Location,
+        /// What was wrong.
+        message: String,
+    },
+    /// A valid file using something stillframe does not handle.
+    #[error("unsupported: {feature}")]
+    Unsupported {
+        /// The codec, profile or feature, named as a user would search for it.
+        feature: String,
+    },
+    /// A number in the file exceeds a [`crate::Limits`] bound.
+    #[error("limit exceeded: {what} is {value}, above the limit of {limit}")]
+    Limit {
+        /// Which quantity.
+        what: &'static str,
+        /// What the file asked for.
+        value: u64,
+        /// The bound in force.
+        limit: u64,
+    },
+    /// The data a request needs is beyond the end of a cut-short file.
+    #[error("truncated file: {message}")]
+    Truncated {
+        /// What is missing.
+        message: String,
+    },
+    /// A requested time lies outside the track's frames.
+    #[error("no frame at {requested} (the track's frames end at {end})")]
+    OutOfRange {
+        /// The time asked for.
+        requested: Time,
+        /// Where the last frame ends.
+        end: Time,
+    },
+    /// Reading the input failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The decoder rejected the stream or produced no picture.
+    #[error("decoder error: {message}")]
+    Codec {
+        /// The decoder's complaint.
+        message: String,
+    },
+    /// The request was cancelled before it produced an image.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// The class of an [`Error`], for summaries and for deciding what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// See [`Error::Malformed`].
+    Malformed,
+    /// See [`Error::Unsupported`].
+    Unsupported,
+    /// See [`Error::Limit`].
+    Limit,
+    /// See [`Error::Truncated`].
+    Truncated,
+    /// See [`Error::OutOfRange`].
+    OutOfRange,
+    /// See [`Error::Io`].
+    Io,
+    /// See [`Error::Codec`].
+    Codec,
+    /// See [`Error::Cancelled`].
+    Cancelled,
+}
+
+impl ErrorKind {
+    /// A short lowercase name, stable for JSON and summaries.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Limit => "limit",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::OutOfRange => "out-of-range",
+            ErrorKind::Io => "io",
+            ErrorKind::Codec => "codec",
+            ErrorKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl Error {
+    /// The class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Malformed { .. } => ErrorKind::Malformed,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Limit { .. } => ErrorKind::Limit,
+            Error::Truncated { .. } => ErrorKind::Truncated,
+            Error::OutOfRange { .. } => ErrorKind::OutOfRange,
+            Error::Io(_) => ErrorKind::Io,
+            Error::Codec { .. } => ErrorKind::Codec,
+            Error::Cancelled => ErrorKind::Cancelled,
+        }
+    }
+
+    /// A [`Error::Malformed`] at `location`.
+    pub fn malformed(location: impl Into<Location>, message: impl Into<String>) -> Error {
+        Error::Malformed {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Unsupported`] naming `feature`.
+    pub fn unsupported(feature: impl Into<String>) -> Error {
+        Error::Unsupported {
+            feature: feature.into(),
+        }
+    }
+
+    /// An [`Error::Codec`].
+    pub fn codec(message: impl Into<String>) -> Error {
+        Error::Codec {
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Truncated`].
+    pub fn truncated(message: impl Into<String>) -> Error {
+        Error::Truncated {
+            message: message.into(),
+        }
+    }
+
+    /// Re-creates an error so one failure can be reported to several requests.
+    ///
+    /// I/O errors keep their [`std::io::ErrorKind`] and message.
+    pub fn duplicate(&self) -> Error {
+        match self {
+            Error::Malformed { location, message } => Error::Malformed {
+                location: location.clone(),
+                message: message.clone(),
+            },
+            Error::Unsupported { feature } => Error::unsupported(feature.clone()),
+            Error::Limit { what, value, limit } => Error::Limit {
+                what,
+                value: *value,
+                limit: *limit,
+            },
+            Error::Truncated { message } => Error::truncated(message.clone()),
+            Error::OutOfRange { requested, end } => Error::OutOfRange {
+                requested: *requested,
+                end: *end,
+            },
+            Error::Io(error) => Error::Io(std::io::Error::new(error.kind(), error.to_string())),
+            Error::Codec { message } => Error::codec(message.clone()),
+            Error::Cancelled => Error::Cancelled,
+        }
+    }
+}
+
+/// Where in a file a [`Error::Malformed`] was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// A box path (`moov/trak/mdia/minf/stbl/stsz`), element name or stream part.
+    pub context: String,
+    /// The byte offset in the file, where known.
+    pub offset: Option<u64>,
+}
+
+impl Location {
+    /// A location at `context` with a known byte offset.
+    pub fn at(context: impl Into<String>, offset: u64) -> Location {
+        Location {
+            context: context.into(),
+            offset: Some(offset),
+        }
+    }
+}
+
+impl From<&str> for Location {
+    fn from(context: &str) -> Location {
+        Location {
+            context: context.to_owned(),
+            offset: None,
+        }
+    }
+}
+
+impl From<String> for Location {
+    fn from(context: String) -> Location {
+        Location {
+            context,
+            offset: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.offset {
+            Some(offset) => write!(f, "{} (byte {offset})", self.context),
+            None => f.write_str(&self.context),
+        }
+    }
+}
+
+/// Shorthand for results carrying an [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,90 @@
+//! Bounds on what a file may make stillframe allocate or loop over.
+
+use crate::{Error, Result};
+
+/// Resource bounds checked before any allocation or loop sized by a file.
+///
+/// The defaults admit every real file we know of (8K video, hours-long recordings)
+/// while keeping a hostile file from taking more than a few hundred MiB.
+///
+/// ```
+/// use stillframe_core::Limits;
+///
+/// let strict = Limits { max_pixels: 1920 * 1080, ..Limits::default() };
+/// assert!(strict.check_pixels(3840, 2160).is_err());
+/// assert!(strict.check_pixels(1280, 720).is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest single sample (compressed frame) in bytes. Default 64 MiB.
+    pub max_sample_bytes: u32,
+    /// Most samples in one track. Default 20 million (over 90 hours at 60 fps).
+    pub max_samples: u32,
+    /// Largest decoded picture, width × height. Default 16384 × 16384.
+    pub max_pixels: u64,
+    /// Largest metadata structure read into memory at once (a `moov`, a `moof`,
+    /// a Cues element). Default 256 MiB.
+    pub max_metadata_bytes: u64,
+    /// Most edit-list entries, fragments or similar repeated structures. Default 1 million.
+    pub max_entries: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_sample_bytes: 64 << 20,
+            max_samples: 20_000_000,
+            max_pixels: 16384 * 16384,
+            max_metadata_bytes: 256 << 20,
+            max_entries: 1_000_000,
+        }
+    }
+}
+
+impl Limits {
+    /// No bound at all; for trusted input only.
+    pub const UNLIMITED: Limits = Limits {
+        max_sample_bytes: u32::MAX,
+        max_samples: u32::MAX,
+        max_pixels: u64::MAX,
+        max_metadata_bytes: u64::MAX,
+        max_entries: u32::MAX,
+    };
+
+    /// Fails unless a sample of `bytes` may be read.
+    pub fn check_sample_bytes(&self, bytes: u64) -> Result<()> {
+        check("sample size in bytes", bytes, u64::from(self.max_sample_bytes))
+    }
+
+    /// Fails unless a track of `count` samples may be indexed.
+    pub fn check_samples(&self, count: u64) -> Result<()> {
+        check("sample count", count, u64::from(self.max_samples))
+    }
+
+    /// Fails unless a `width` × `height` picture may be decoded.
+    pub fn check_pixels(&self, width: u32, height: u32) -> Result<()> {
+        check(
+            "picture size in pixels",
+            u64::from(width) * u64::from(height),
+            self.max_pixels,
+        )
+    }
+
+    /// Fails unless a metadata structure of `bytes` may be held in memory.
+    pub fn check_metadata_bytes(&self, bytes: u64) -> Result<()> {
+        check("metadata size in bytes", bytes, self.max_metadata_bytes)
+    }
+
+    /// Fails unless `count` repeated entries (edits, fragments) may be processed.
+    pub fn check_entries(&self, what: &'static str, count: u64) -> Result<()> {
+        check(what, count, u64::from(self.max_entries))
+    }
+}
+
+fn check(what: &'static str, value: u64, limit: u64) -> Result<()> {
+    if value > limit {
+        Err(Error::Limit { what, value, limit })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+//! The two seams of the stack: containers give samples, codecs turn them into frames.
+
+use crate::{CodedFormat, ContainerKind, Frame, Packet, Result, SampleInfo, Time, TrackInfo};
+
+/// A container reader: tracks, a per-track sample index, and sample bytes on demand.
+///
+/// # Call protocol
+/// 1. The implementation is opened by its own constructor, which reads the headers
+///    and builds each track's index (a file with nothing usable fails there).
+/// 2. [`Demuxer::tracks`] and [`Demuxer::samples`] are then cheap lookups.
+/// 3. [`Demuxer::read_sample`] may be called for any sample, in any order, any
+///    number of times. An error there (a sample cut off by truncation, an I/O
+///    failure) concerns that sample only; later calls may succeed.
+pub trait Demuxer: Send {
+    /// The container format.
+    fn container(&self) -> ContainerKind;
+
+    /// The presentation duration of the whole file, if known.
+    fn duration(&self) -> Option<Time>;
+
+    /// Every track, in file order; `TrackInfo::index` is the position here.
+    fn tracks(&self) -> &[TrackInfo];
+
+    /// The sample index of track `track` in decode order.
+    ///
+    /// Fails only for a track index out of range.
+    fn samples(&self, track: usize) -> Result<&[SampleInfo]>;
+
+    /// Reads the bytes of sample `sample` (decode-order index) of track `track`.
+    fn read_sample(&mut self, track: usize, sample: u32) -> Result<Packet>;
+}
+
+/// A video decoder for one track.
+///
+/// # Call protocol
+/// - The implementation is created from the track's [`crate::TrackInfo`]; creating it
+///   validates the codec configuration and rejects unsupported streams with
+///   [`crate::Error::Unsupported`] before any packet is sent.
+/// - Packets go in decode order through [`VideoDecoder::send_packet`], starting at a
+///   packet for which [`VideoDecoder::is_random_access_point`] is true. After each send,
+///   call [`VideoDecoder::receive_frame`] until it returns `None`.
+/// - Frames come out in presentation order, each carrying the `pts` of the packet
+///   that produced it.
+/// - [`VideoDecoder::finish`] says no more packets follow; the frames still held come
+///   out of `receive_frame` afterwards.
+/// - [`VideoDecoder::reset`] forgets every packet sent; the next one must again be a
+///   random access point. After any error, `reset` before sending more.
+pub trait VideoDecoder: Send {
+    /// What the codec configuration says about the pictures.
+    fn format(&self) -> &CodedFormat;
+
+    /// True if decoding may start at this packet (an IDR picture for H.264).
+    fn is_random_access_point(&self, packet: &Packet) -> bool;
+
+    /// True if no other frame refers to this one, so it may be skipped when it is not
+    /// wanted itself. Answering `false` is always safe.
+    fn is_discardable(&self, packet: &Packet) -> bool {
+        let _ = packet;
+        false
+    }
+
+    /// Decodes one packet.
+    fn send_packet(&mut self, packet: &Packet) -> Result<()>;
+
+    /// The next frame in presentation order, if one is ready.
+    fn receive_frame(&mut self) -> Result<Option<Frame>>;
+
+    /// Signals the end of input so held frames come out.
+    fn finish(&mut self) -> Result<()>;
+
+    /// Forgets all input; the next packet must be a random access point.
+    fn reset(&mut self) -> Result<()>;
+}
