@@ -53,7 +53,11 @@ impl Limits {
 
     /// Fails unless a sample of `bytes` may be read.
     pub fn check_sample_bytes(&self, bytes: u64) -> Result<()> {
-        check("sample size in bytes", bytes, u64::from(self.max_sample_bytes))
+        check(
+            "sample size in bytes",
+            bytes,
+            u64::from(self.max_sample_bytes),
+        )
     }
 
     /// Fails unless a track of `count` samples may be indexed.

@@ -303,7 +303,9 @@ impl Ord for Time {
                     value: b,
                     timescale: tb,
                 },
-            ) => (i128::from(a) * i128::from(tb.get())).cmp(&(i128::from(b) * i128::from(ta.get()))),
+            ) => {
+                (i128::from(a) * i128::from(tb.get())).cmp(&(i128::from(b) * i128::from(ta.get())))
+            }
         }
     }
 }
@@ -364,12 +366,15 @@ impl FromStr for Time {
             });
         }
         let magnitude = if let Some((value, timescale)) = body.split_once('/') {
-            let value = parse_digits(value).ok_or_else(|| ParseTimeError::new(input, "bad tick count"))?;
+            let value =
+                parse_digits(value).ok_or_else(|| ParseTimeError::new(input, "bad tick count"))?;
             let timescale = parse_digits(timescale)
                 .and_then(|t| u32::try_from(t).ok())
                 .ok_or_else(|| ParseTimeError::new(input, "bad timescale"))?;
-            let value = i64::try_from(value).map_err(|_| ParseTimeError::new(input, "too large"))?;
-            Time::new(value, timescale).ok_or_else(|| ParseTimeError::new(input, "zero timescale"))?
+            let value =
+                i64::try_from(value).map_err(|_| ParseTimeError::new(input, "too large"))?;
+            Time::new(value, timescale)
+                .ok_or_else(|| ParseTimeError::new(input, "zero timescale"))?
         } else {
             parse_clock(body).map_err(|reason| ParseTimeError::new(input, reason))?
         };
@@ -474,7 +479,19 @@ mod tests {
 
     #[test]
     fn rejects_malformed_times() {
-        for bad in ["", "abc", "1/0", "1.2.3", "1:60", "1:60:00", "1:2:3:4", "1e3", "0.1234567891", "--1", "99999999999999999999"] {
+        for bad in [
+            "",
+            "abc",
+            "1/0",
+            "1.2.3",
+            "1:60",
+            "1:60:00",
+            "1:2:3:4",
+            "1e3",
+            "0.1234567891",
+            "--1",
+            "99999999999999999999",
+        ] {
             assert!(bad.parse::<Time>().is_err(), "{bad:?} parsed");
         }
     }
@@ -500,8 +517,14 @@ mod tests {
             Time::POSITIVE_INFINITY.checked_add(Time::NEGATIVE_INFINITY),
             None
         );
-        assert_eq!(t(i64::MAX, 1).saturating_add(t(1, 1)), Time::POSITIVE_INFINITY);
-        assert_eq!(t(3, 1).saturating_sub(Time::POSITIVE_INFINITY), Time::NEGATIVE_INFINITY);
+        assert_eq!(
+            t(i64::MAX, 1).saturating_add(t(1, 1)),
+            Time::POSITIVE_INFINITY
+        );
+        assert_eq!(
+            t(3, 1).saturating_sub(Time::POSITIVE_INFINITY),
+            Time::NEGATIVE_INFINITY
+        );
         assert_eq!(t(1, 1).distance(t(3, 1)), t(2, 1));
     }
 

@@ -1,0 +1,161 @@
+//! Which frame to produce for a request, and where decoding must begin.
+//!
+//! ```text
+//!   presentation time ─────────────────────────────────────────────▶
+//!        K . . . . K . . . . . K . . . .      K = random access frame
+//!                 [─────── window ───────]    [T − before, T + after]
+//!                          ▲ T
+//!   acceptable: every frame in the window, plus the frame on screen at T.
+//!   cost: samples still to feed the decoder before the frame can come out
+//!         (a random access frame from scratch costs 1; a frame the running
+//!         decoder is about to emit may cost 0).
+//!   choice: least cost, then nearest to T, then earliest.
+//! ```
+
+use stillframe_core::{Error, Result, Rounding, Time, Tolerance};
+
+use crate::{FrameIndex, FrameRef};
+
+/// What a running decoder holds, so a plan can continue instead of restarting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderPosition {
+    /// The random access point decoding started from.
+    pub started_at: u32,
+    /// The next sample (decode order) the decoder would be fed.
+    pub next_sample: u32,
+    /// The pts of the last frame it output; frames at or before it cannot come out again.
+    pub last_output_pts: Option<i64>,
+}
+
+/// Where decoding begins for a [`Plan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Keep feeding the running decoder from its `next_sample`.
+    Continue,
+    /// Reset the decoder and feed from this sample.
+    Restart {
+        /// A random access point (or sample 0 when the track has none before the target).
+        from: u32,
+    },
+}
+
+/// The chosen frame and how to get it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// The frame to produce; its pts is the actual time of the result.
+    pub target: FrameRef,
+    /// Where decoding begins.
+    pub start: Start,
+    /// Samples to feed from the start through the target (decoder output delay aside).
+    pub cost: u64,
+}
+
+/// Plans the frame for `requested` within `tolerance`, on a track of `timescale`
+/// ticks per second, given the decoder's state.
+///
+/// Fails with [`Error::OutOfRange`] when the track has no frame, or the requested time
+/// is at or past the end of the last frame and the window holds no frame.
+pub fn plan(
+    index: &FrameIndex,
+    timescale: u32,
+    requested: Time,
+    tolerance: Tolerance,
+    decoder: Option<&DecoderPosition>,
+) -> Result<Plan> {
+    let end_ticks = index.end_pts().ok_or(Error::OutOfRange {
+        requested,
+        end: Time::ZERO,
+    })?;
+    let end = Time::new(end_ticks, timescale).unwrap_or(Time::ZERO);
+    let (low, high) = tolerance.window(requested);
+    let on_screen_ticks = clamp_ticks(requested, timescale, Rounding::Floor);
+    let low = clamp_ticks(low, timescale, Rounding::Ceil);
+    let high = clamp_ticks(high, timescale, Rounding::Floor);
+
+    let mut candidates: Vec<FrameRef> = Vec::with_capacity(6);
+    if requested < end {
+        candidates.extend(index.on_screen(on_screen_ticks));
+    }
+    let in_window = index.positions_between(low, high);
+    if !in_window.is_empty() {
+        for (_, sample) in index.random_access_frames_around(on_screen_ticks, low, high) {
+            candidates.extend(index.position_of(sample).and_then(|p| index.frame(p)));
+        }
+        // Frames nearest T inside the window, for windows without a keyframe.
+        let nearest = index
+            .positions_between(i64::MIN, on_screen_ticks)
+            .end
+            .clamp(in_window.start, in_window.end);
+        candidates.extend(nearest.checked_sub(1).and_then(|p| index.frame(p)));
+        candidates.extend(index.frame(nearest).filter(|_| nearest < in_window.end));
+        if let Some(last_output) = decoder.and_then(|d| d.last_output_pts) {
+            // The next frame the running decoder will emit may cost nothing.
+            let next = index
+                .positions_between(i64::MIN, last_output)
+                .end
+                .clamp(in_window.start, in_window.end);
+            candidates.extend(index.frame(next).filter(|_| next < in_window.end));
+        }
+    }
+
+    candidates
+        .into_iter()
+        .filter(|frame| {
+            frame.position >= in_window.start && frame.position < in_window.end
+                || is_on_screen(index, frame, on_screen_ticks, requested < end)
+        })
+        .map(|frame| {
+            let (cost, start) = cost_of(index, frame, decoder);
+            let distance = frame
+                .pts
+                .abs_diff(on_screen_ticks.clamp(i64::MIN, i64::MAX));
+            (
+                (cost, distance, frame.pts),
+                Plan {
+                    target: frame,
+                    start,
+                    cost,
+                },
+            )
+        })
+        .min_by_key(|(key, _)| *key)
+        .map(|(_, plan)| plan)
+        .ok_or(Error::OutOfRange { requested, end })
+}
+
+fn is_on_screen(index: &FrameIndex, frame: &FrameRef, ticks: i64, before_end: bool) -> bool {
+    before_end
+        && index
+            .on_screen(ticks)
+            .is_some_and(|f| f.sample == frame.sample)
+}
+
+/// `time` in ticks, with ±∞ and overflow clamped to the `i64` range.
+fn clamp_ticks(time: Time, timescale: u32, rounding: Rounding) -> i64 {
+    if time.is_positive_infinity() {
+        return i64::MAX;
+    }
+    match time.to_ticks(timescale, rounding) {
+        Some(ticks) => ticks,
+        None if time.is_negative() => i64::MIN,
+        None => i64::MAX,
+    }
+}
+
+/// Samples to feed before `frame` can come out, and from where.
+fn cost_of(index: &FrameIndex, frame: FrameRef, decoder: Option<&DecoderPosition>) -> (u64, Start) {
+    let from = index.random_access_at_or_before(frame.sample).unwrap_or(0);
+    let fresh = u64::from(frame.sample.saturating_sub(from)) + 1;
+    if let Some(running) = decoder {
+        let not_yet_output = running.last_output_pts.is_none_or(|last| last < frame.pts);
+        let covers_start = running.started_at <= from && running.next_sample >= from;
+        let started_before_target = running.started_at <= frame.sample;
+        if not_yet_output && covers_start && started_before_target {
+            let remaining = u64::from((frame.sample + 1).saturating_sub(running.next_sample));
+            if remaining <= fresh {
+                return (remaining, Start::Continue);
+            }
+        }
+    }
+    (fresh, Start::Restart { from })
+}
