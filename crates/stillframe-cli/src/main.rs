@@ -1,1 +1,71 @@
-fn main() {}
+//! `stillframe`: probe video files and grab still images at given times.
+
+mod grab;
+mod probe;
+mod sweep;
+mod time_arg;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Pull still images out of video files (MP4/MOV with H.264) at the times you ask for.
+///
+/// Times are on the file's presentation timeline, in seconds ("12.5"), clock form
+/// ("01:02.500", "1:00:02.5") or as a fraction of a second ("1001/30000").
+#[derive(Debug, Parser)]
+#[command(name = "stillframe", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Describe a file: container, duration, and each track's codec, size, frame count.
+    Probe(probe::ProbeArgs),
+    /// Save the frame at each requested time as an image.
+    Grab(grab::GrabArgs),
+    /// Check every file of a folder against ffmpeg's reference and print a summary.
+    Sweep(sweep::SweepArgs),
+    /// Check one file for `sweep` (run in a child process).
+    #[command(hide = true)]
+    SweepOne(sweep::SweepOneArgs),
+}
+
+/// Exit status for usage errors and inputs that cannot be opened.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let is_usage = error.use_stderr();
+            // clap prints help and version itself, and formats usage errors.
+            let _ = error.print();
+            return if is_usage {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let outcome = match cli.command {
+        Command::Probe(args) => probe::run(&args),
+        Command::Grab(args) => grab::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::SweepOne(args) => Ok(sweep::run_one(&args)),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("stillframe: {}", one_line(&failure.to_string()));
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Error messages go to stderr on a single line, whatever the source said.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

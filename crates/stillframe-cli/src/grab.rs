@@ -1,0 +1,201 @@
+//! `stillframe grab`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use image::ImageFormat;
+use serde::Serialize;
+use stillframe::{
+    ApertureMode, Error, GeneratorOptions, ImageGenerator, MaximumSize, Time, Tolerance,
+};
+
+use crate::time_arg::{parse_duration, parse_size, parse_time};
+
+/// Arguments of `stillframe grab`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    stillframe grab clip.mp4 --at 2.5\n  \
+    stillframe grab clip.mp4 --at 0,10,20 --max-size 320x0 -o thumb-{i}.jpg\n  \
+    stillframe grab clip.mp4 --at 00:01:02.500 --exact --json")]
+pub struct GrabArgs {
+    /// The video file to read.
+    input: PathBuf,
+    /// Time(s) to grab: seconds (12.5), MM:SS.mmm, HH:MM:SS.mmm or value/timescale;
+    /// comma-separated and/or repeated. Requests are numbered from 0 in this order.
+    #[arg(long = "at", value_name = "T[,T...]", required = true, value_delimiter = ',', value_parser = parse_time)]
+    at: Vec<Time>,
+    /// The exact frame on screen at each time (same as --before 0 --after 0).
+    #[arg(long, conflicts_with_all = ["before", "after"])]
+    exact: bool,
+    /// How much earlier than T the frame may be (default: unlimited).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    before: Option<Time>,
+    /// How much later than T the frame may be (default: unlimited).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    after: Option<Time>,
+    /// Fit images inside WxH keeping the display aspect; 0 = unbounded on that side.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    max_size: Option<MaximumSize>,
+    /// Do not apply the track's rotation and mirroring.
+    #[arg(long)]
+    no_transform: bool,
+    /// Which aperture: clean (pixel aspect + clean-aperture crop), production (pixel
+    /// aspect only) or encoded (pixels as decoded).
+    #[arg(long, value_enum, default_value_t = Aperture::Clean)]
+    aperture: Aperture,
+    /// Output path; {i} becomes the request's index. The extension picks the format:
+    /// .png, .jpg/.jpeg or .webp (lossless).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "PATTERN",
+        default_value = "frame-{i}.png"
+    )]
+    output: String,
+    /// Print one JSON object per request on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Aperture {
+    Clean,
+    Production,
+    Encoded,
+}
+
+#[derive(Serialize)]
+struct RequestJson {
+    index: usize,
+    requested: f64,
+    actual: Option<f64>,
+    status: &'static str,
+    path: Option<String>,
+    error: Option<String>,
+}
+
+/// JPEG quality used when the output is .jpg.
+const JPEG_QUALITY: u8 = 90;
+
+/// Grabs every requested time; exit 0 when all succeeded, 1 when any failed.
+pub fn run(args: &GrabArgs) -> Result<ExitCode, Error> {
+    let format = output_format(&args.output)?;
+    if args.at.len() > 1 && !args.output.contains("{i}") {
+        return Err(Error::unsupported(format!(
+            "output pattern {:?} has no {{i}}, so several times would overwrite one file",
+            args.output
+        )));
+    }
+    let mut generator = ImageGenerator::open(&args.input, options(args))?;
+    let mut all_succeeded = true;
+    for (index, &requested) in args.at.iter().enumerate() {
+        let path = args.output.replace("{i}", &index.to_string());
+        let outcome = generator
+            .image_at(requested)
+            .and_then(|made| save(&made.image, Path::new(&path), format).map(|()| made.actual));
+        all_succeeded &= outcome.is_ok();
+        report(args.json, index, requested, &path, outcome);
+    }
+    Ok(if all_succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn options(args: &GrabArgs) -> GeneratorOptions {
+    let tolerance = if args.exact {
+        Tolerance::ZERO
+    } else {
+        let before = args.before.unwrap_or(Time::POSITIVE_INFINITY);
+        let after = args.after.unwrap_or(Time::POSITIVE_INFINITY);
+        // Both were checked non-negative while parsing.
+        Tolerance::new(before, after).unwrap_or_default()
+    };
+    GeneratorOptions {
+        tolerance,
+        maximum_size: args.max_size.unwrap_or_default(),
+        applies_preferred_track_transform: !args.no_transform,
+        aperture_mode: match args.aperture {
+            Aperture::Clean => ApertureMode::Clean,
+            Aperture::Production => ApertureMode::Production,
+            Aperture::Encoded => ApertureMode::Encoded,
+        },
+        ..GeneratorOptions::default()
+    }
+}
+
+fn output_format(pattern: &str) -> Result<ImageFormat, Error> {
+    let extension = Path::new(pattern)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("png") => Ok(ImageFormat::Png),
+        Some("jpg" | "jpeg") => Ok(ImageFormat::Jpeg),
+        Some("webp") => Ok(ImageFormat::WebP),
+        _ => Err(Error::unsupported(format!(
+            "output {pattern:?}: the extension must be .png, .jpg, .jpeg or .webp"
+        ))),
+    }
+}
+
+fn save(image: &image::RgbImage, path: &Path, format: ImageFormat) -> Result<(), Error> {
+    let file = std::fs::File::create(path)?;
+    let mut writer = std::io::BufWriter::new(file);
+    let encoded = match format {
+        ImageFormat::Jpeg => image.write_with_encoder(
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut writer, JPEG_QUALITY),
+        ),
+        ImageFormat::WebP => {
+            image.write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut writer))
+        }
+        _ => image.write_with_encoder(image::codecs::png::PngEncoder::new(&mut writer)),
+    };
+    encoded.map_err(|e| {
+        Error::Io(std::io::Error::other(format!(
+            "writing {}: {e}",
+            path.display()
+        )))
+    })?;
+    writer.flush()?;
+    Ok(())
+}
+
+fn report(json: bool, index: usize, requested: Time, path: &str, outcome: Result<Time, Error>) {
+    if json {
+        let line = RequestJson {
+            index,
+            requested: requested.as_secs_f64(),
+            actual: outcome.as_ref().ok().map(|t| t.as_secs_f64()),
+            status: match &outcome {
+                Ok(_) => "succeeded",
+                Err(Error::Cancelled) => "cancelled",
+                Err(_) => "failed",
+            },
+            path: outcome.as_ref().ok().map(|_| path.to_owned()),
+            error: outcome
+                .as_ref()
+                .err()
+                .map(|e| crate::one_line(&e.to_string())),
+        };
+        if let Ok(text) = serde_json::to_string(&line) {
+            println!("{text}");
+        }
+        return;
+    }
+    match outcome {
+        Ok(actual) => println!(
+            "{path}: requested {:.6} s, frame at {:.6} s",
+            requested.as_secs_f64(),
+            actual.as_secs_f64()
+        ),
+        Err(error) => eprintln!(
+            "stillframe: request {index} at {:.6} s failed: {}",
+            requested.as_secs_f64(),
+            crate::one_line(&error.to_string())
+        ),
+    }
+}

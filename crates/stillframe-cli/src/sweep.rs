@@ -1,0 +1,460 @@
+//! `stillframe sweep DIR`: every file of a folder checked against ffmpeg's reference.
+//!
+//! Each file is checked by a child process (`stillframe sweep-one`) under a time limit,
+//! so a panic, abort or hang in one file is counted, not fatal.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use stillframe::{Asset, Error, GeneratorOptions, ImageGenerator, Time, Tolerance};
+
+/// Arguments of `stillframe sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Folder of media files; ffmpeg's view of each may sit in `reference/<file>.json`.
+    dir: PathBuf,
+    /// Seconds one file may take before it counts as a hang.
+    #[arg(long, default_value_t = 30)]
+    time_limit: u64,
+    /// Most frames to decode per file (0 = every frame).
+    #[arg(long, default_value_t = 0)]
+    frames: usize,
+    /// Only files whose first video track is H.264 in MP4/MOV (by the reference).
+    #[arg(long)]
+    h264_only: bool,
+}
+
+/// Arguments of the hidden `stillframe sweep-one`.
+#[derive(Debug, Args)]
+pub struct SweepOneArgs {
+    file: PathBuf,
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    frames: usize,
+}
+
+/// What checking one file found.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct FileReport {
+    container: String,
+    codec: String,
+    opened: bool,
+    open_error: Option<String>,
+    reference_frames: usize,
+    our_frames: usize,
+    timestamps_matching: usize,
+    frames_checked: usize,
+    bit_exact: usize,
+    frame_errors: BTreeMap<String, usize>,
+    first_frame_error: Option<String>,
+}
+
+/// Checks one file and prints its report as JSON (run in a child process).
+pub fn run_one(args: &SweepOneArgs) -> ExitCode {
+    let reference = args.reference.as_deref().and_then(load_reference);
+    let report = check_file(&args.file, reference.as_ref(), args.frames);
+    match serde_json::to_string(&report) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(_) => ExitCode::from(3),
+    }
+}
+
+#[derive(Debug)]
+struct ReferenceFrame {
+    pts_seconds: f64,
+    md5: String,
+}
+
+#[derive(Debug)]
+struct Reference {
+    frames: Vec<ReferenceFrame>,
+    codec: String,
+    container: String,
+}
+
+fn load_reference(path: &Path) -> Option<Reference> {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let frames = json["frames"]
+        .as_array()
+        .map(|frames| {
+            frames
+                .iter()
+                .filter_map(|f| {
+                    Some(ReferenceFrame {
+                        pts_seconds: f["pts"].as_str()?.parse().ok()?,
+                        md5: f["md5"].as_str()?.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Reference {
+        frames,
+        codec: json["video"]["codec_name"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned(),
+        container: json["format"].as_str().unwrap_or("").to_owned(),
+    })
+}
+
+fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> FileReport {
+    let mut report = FileReport::default();
+    let asset = match Asset::open(file) {
+        Ok(asset) => asset,
+        Err(error) => {
+            report.open_error = Some(error.kind().name().to_owned());
+            report.first_frame_error = Some(crate::one_line(&error.to_string()));
+            return report;
+        }
+    };
+    report.opened = true;
+    report.container = asset.info().container.name().to_owned();
+    let Some(track) = asset.first_video_track().cloned() else {
+        report.codec = "none".to_owned();
+        return report;
+    };
+    report.codec = track.codec.name().to_owned();
+    let mut ours: Vec<Time> = asset
+        .samples(track.index)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|s| s.presented)
+        .map(|s| Time::from_ticks(s.pts, track.timescale))
+        .collect();
+    ours.sort();
+    report.our_frames = ours.len();
+    let Some(reference) = reference else {
+        return report;
+    };
+    report.reference_frames = reference.frames.len();
+    report.timestamps_matching = ours
+        .iter()
+        .zip(&reference.frames)
+        // The reference prints microseconds: equal when they agree to rounding.
+        .filter(|(a, b)| (a.as_secs_f64() - b.pts_seconds).abs() < 1.5e-6)
+        .count();
+    let options = GeneratorOptions {
+        tolerance: Tolerance::ZERO,
+        ..GeneratorOptions::default()
+    };
+    let mut generator = match ImageGenerator::new(asset, options) {
+        Ok(generator) => generator,
+        Err(error) => {
+            *report
+                .frame_errors
+                .entry(error.kind().name().to_owned())
+                .or_default() += 1;
+            return report;
+        }
+    };
+    let limit = if max_frames == 0 {
+        usize::MAX
+    } else {
+        max_frames
+    };
+    for (frame, &requested) in reference.frames.iter().zip(&ours).take(limit) {
+        report.frames_checked += 1;
+        match generator.frame_at(requested) {
+            Ok(made) => {
+                if frame_md5(&made.frame) == frame.md5 {
+                    report.bit_exact += 1;
+                }
+            }
+            Err(error) => record_error(&mut report, &error),
+        }
+    }
+    report
+}
+
+fn record_error(report: &mut FileReport, error: &Error) {
+    *report
+        .frame_errors
+        .entry(error.kind().name().to_owned())
+        .or_default() += 1;
+    if report.first_frame_error.is_none() {
+        report.first_frame_error = Some(crate::one_line(&error.to_string()));
+    }
+}
+
+fn frame_md5(frame: &stillframe::Frame) -> String {
+    use md5::{Digest, Md5};
+    let mut hasher = Md5::new();
+    let bytes = frame.format.bytes_per_sample();
+    for plane in &frame.planes {
+        for row in plane.rows(bytes) {
+            hasher.update(row);
+        }
+    }
+    format!("{:x}", hasher.finalize())
+}
+
+/// How a child process ended.
+enum Outcome {
+    Report(Box<FileReport>),
+    Crashed(String),
+    TimedOut,
+}
+
+/// Sweeps the folder and prints a summary; exit 1 on any crash or hang.
+pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file() && !is_listing(path))
+        .collect();
+    files.sort();
+    let executable = std::env::current_exe()?;
+    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let reference_path = args.dir.join("reference").join(format!("{name}.json"));
+        let reference = load_reference(&reference_path);
+        if args.h264_only && !reference.as_ref().is_some_and(is_h264_in_mp4) {
+            continue;
+        }
+        let started = Instant::now();
+        let outcome = run_child(
+            &executable,
+            file,
+            reference.is_some().then_some(&reference_path),
+            args,
+        )?;
+        let elapsed = started.elapsed();
+        let (container, codec) = match &outcome {
+            Outcome::Report(report) if report.opened => {
+                (report.container.clone(), report.codec.clone())
+            }
+            _ => reference
+                .as_ref()
+                .map(|r| {
+                    (
+                        format!("({})", short_container(&r.container)),
+                        r.codec.clone(),
+                    )
+                })
+                .unwrap_or_else(|| ("?".to_owned(), "?".to_owned())),
+        };
+        let row = rows.entry((container, codec)).or_default();
+        row.files += 1;
+        let line = match outcome {
+            Outcome::Report(report) => {
+                row.add(&report);
+                describe(&report)
+            }
+            Outcome::Crashed(why) => {
+                row.crashes += 1;
+                failures.push(format!("{name}: crashed: {why}"));
+                format!("CRASH {why}")
+            }
+            Outcome::TimedOut => {
+                row.hangs += 1;
+                failures.push(format!("{name}: no result within {} s", args.time_limit));
+                "TIMEOUT".to_owned()
+            }
+        };
+        println!("{name:<58} {:>6.2}s  {line}", elapsed.as_secs_f64());
+    }
+    print_summary(&rows);
+    for failure in &failures {
+        eprintln!("stillframe sweep: {failure}");
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn is_listing(path: &Path) -> bool {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    matches!(extension, "md" | "tsv" | "json" | "txt")
+}
+
+fn is_h264_in_mp4(reference: &Reference) -> bool {
+    reference.codec == "h264" && reference.container.contains("mp4")
+}
+
+fn short_container(ffmpeg_format: &str) -> &str {
+    if ffmpeg_format.contains("mp4") {
+        "mp4"
+    } else if ffmpeg_format.contains("matroska") {
+        "matroska"
+    } else {
+        ffmpeg_format
+    }
+}
+
+fn run_child(
+    executable: &Path,
+    file: &Path,
+    reference: Option<&PathBuf>,
+    args: &SweepArgs,
+) -> Result<Outcome, Error> {
+    let mut command = Command::new(executable);
+    command
+        .arg("sweep-one")
+        .arg(file)
+        .arg("--frames")
+        .arg(args.frames.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(reference) = reference {
+        command.arg("--reference").arg(reference);
+    }
+    let mut child = command.spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(args.time_limit);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(Outcome::TimedOut);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        pipe.read_to_string(&mut stdout)?;
+    }
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_string(&mut stderr)?;
+    }
+    if !status.success() {
+        let last = stderr
+            .lines()
+            .find(|l| l.contains("panicked"))
+            .or_else(|| stderr.lines().last());
+        return Ok(Outcome::Crashed(format!(
+            "{status}: {}",
+            last.unwrap_or("")
+        )));
+    }
+    match serde_json::from_str::<FileReport>(stdout.trim()) {
+        Ok(report) => Ok(Outcome::Report(Box::new(report))),
+        Err(e) => Ok(Outcome::Crashed(format!("unreadable report: {e}"))),
+    }
+}
+
+fn describe(report: &FileReport) -> String {
+    if let Some(kind) = &report.open_error {
+        return format!(
+            "open error [{kind}] {}",
+            report.first_frame_error.as_deref().unwrap_or("")
+        );
+    }
+    let mut line = format!(
+        "{} {}: timestamps {}/{} (ours {}), bit-exact {}/{}",
+        report.container,
+        report.codec,
+        report.timestamps_matching,
+        report.reference_frames,
+        report.our_frames,
+        report.bit_exact,
+        report.frames_checked
+    );
+    if !report.frame_errors.is_empty() {
+        line += &format!(", errors {:?}", report.frame_errors);
+        if let Some(first) = &report.first_frame_error {
+            line += &format!(" first: {first}");
+        }
+    }
+    line
+}
+
+#[derive(Default)]
+struct Row {
+    files: usize,
+    opened: usize,
+    reference_frames: usize,
+    timestamps_matching: usize,
+    files_all_timestamps: usize,
+    frames_checked: usize,
+    bit_exact: usize,
+    errors: BTreeMap<String, usize>,
+    crashes: usize,
+    hangs: usize,
+}
+
+impl Row {
+    fn add(&mut self, report: &FileReport) {
+        self.opened += usize::from(report.opened);
+        self.reference_frames += report.reference_frames;
+        self.timestamps_matching += report.timestamps_matching;
+        self.files_all_timestamps += usize::from(
+            report.opened
+                && report.reference_frames > 0
+                && report.timestamps_matching == report.reference_frames,
+        );
+        self.frames_checked += report.frames_checked;
+        self.bit_exact += report.bit_exact;
+        if let Some(kind) = &report.open_error {
+            *self.errors.entry(format!("open:{kind}")).or_default() += 1;
+        }
+        for (kind, count) in &report.frame_errors {
+            *self.errors.entry(format!("frame:{kind}")).or_default() += count;
+        }
+    }
+}
+
+fn print_summary(rows: &BTreeMap<(String, String), Row>) {
+    println!();
+    println!(
+        "| container | codec | files | opened | files with all timestamps | timestamps matching | frames checked | bit-exact | errors by kind | crashes | hangs |"
+    );
+    println!("|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|");
+    let mut total = Row::default();
+    for ((container, codec), row) in rows {
+        print_row(container, codec, row);
+        total.files += row.files;
+        total.opened += row.opened;
+        total.files_all_timestamps += row.files_all_timestamps;
+        total.reference_frames += row.reference_frames;
+        total.timestamps_matching += row.timestamps_matching;
+        total.frames_checked += row.frames_checked;
+        total.bit_exact += row.bit_exact;
+        total.crashes += row.crashes;
+        total.hangs += row.hangs;
+        for (kind, count) in &row.errors {
+            *total.errors.entry(kind.clone()).or_default() += count;
+        }
+    }
+    print_row("all", "", &total);
+    println!(
+        "files {}, crashes {}, hangs {}",
+        total.files, total.crashes, total.hangs
+    );
+}
+
+fn print_row(container: &str, codec: &str, row: &Row) {
+    let errors: Vec<String> = row.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "| {container} | {codec} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} |",
+        row.files,
+        row.opened,
+        row.files_all_timestamps,
+        row.timestamps_matching,
+        row.reference_frames,
+        row.frames_checked,
+        row.bit_exact,
+        errors.join(", "),
+        row.crashes,
+        row.hangs
+    );
+}

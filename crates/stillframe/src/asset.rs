@@ -1,0 +1,194 @@
+//! Opening a file and describing what is in it (what `stillframe probe` prints).
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use stillframe_core::{
+    Codec, CodedFormat, ContainerKind, Demuxer, Error, Limits, Orientation, PixelAspect, Result,
+    SampleInfo, Time, TrackInfo, TrackKind,
+};
+
+use crate::codecs;
+
+/// An opened media file: its container read, its tracks indexed, nothing decoded.
+///
+/// The counterpart of `AVAsset`. Make images from it with
+/// [`crate::ImageGenerator::new`].
+pub struct Asset {
+    pub(crate) demuxer: Box<dyn Demuxer>,
+    pub(crate) limits: Limits,
+    info: AssetInfo,
+}
+
+impl std::fmt::Debug for Asset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Asset").field("info", &self.info).finish()
+    }
+}
+
+/// What a file holds, as `stillframe probe` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetInfo {
+    /// The container format.
+    pub container: ContainerKind,
+    /// Presentation duration of the file, if known.
+    pub duration: Option<Time>,
+    /// Every track, in file order.
+    pub tracks: Vec<TrackSummary>,
+}
+
+/// One track, summarised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackSummary {
+    /// Position among the file's tracks.
+    pub index: usize,
+    /// Video, audio, ...
+    pub kind: TrackKind,
+    /// Coding format.
+    pub codec: Codec,
+    /// Frames (samples) shown on the timeline, edit lists applied.
+    pub frames: usize,
+    /// Samples the container marks as sync.
+    pub keyframes: usize,
+    /// Video only: size after the codec's cropping, before rotation and pixel aspect.
+    /// Falls back to the container's size when the codec configuration cannot be read.
+    pub size: Option<(u32, u32)>,
+    /// Video only: the clockwise turn and mirroring that show the picture upright.
+    pub orientation: Orientation,
+    /// Video only: pixel aspect ratio (container first, then bitstream; square if neither says).
+    pub pixel_aspect: PixelAspect,
+    /// Video only: what the codec configuration says, when it could be read.
+    pub format: Option<CodedFormat>,
+}
+
+impl Asset {
+    /// Opens the file at `path` with default [`Limits`].
+    ///
+    /// ```no_run
+    /// let asset = stillframe::Asset::open("clip.mp4")?;
+    /// println!("{} tracks", asset.info().tracks.len());
+    /// # Ok::<(), stillframe::Error>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Asset> {
+        Asset::open_with_limits(path, Limits::default())
+    }
+
+    /// Opens the file at `path` with the given resource bounds.
+    pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<Asset> {
+        let file = File::open(path)?;
+        Asset::from_reader_with_limits(BufReader::with_capacity(64 * 1024, file), limits)
+    }
+
+    /// Opens any seekable byte source with default [`Limits`].
+    pub fn from_reader<R: Read + Seek + Send + 'static>(reader: R) -> Result<Asset> {
+        Asset::from_reader_with_limits(reader, Limits::default())
+    }
+
+    /// Opens any seekable byte source with the given resource bounds.
+    pub fn from_reader_with_limits<R: Read + Seek + Send + 'static>(
+        reader: R,
+        limits: Limits,
+    ) -> Result<Asset> {
+        let demuxer = open_demuxer(reader, limits)?;
+        let info = describe(demuxer.as_ref(), &limits);
+        Ok(Asset {
+            demuxer,
+            limits,
+            info,
+        })
+    }
+
+    /// What the file holds.
+    pub fn info(&self) -> &AssetInfo {
+        &self.info
+    }
+
+    /// Every track as the container describes it.
+    pub fn tracks(&self) -> &[TrackInfo] {
+        self.demuxer.tracks()
+    }
+
+    /// The sample index of track `track` in decode order, timestamps on the
+    /// presentation timeline (edit lists applied).
+    pub fn samples(&self, track: usize) -> Result<&[SampleInfo]> {
+        self.demuxer.samples(track)
+    }
+
+    /// The first video track, if any.
+    pub fn first_video_track(&self) -> Option<&TrackInfo> {
+        self.demuxer
+            .tracks()
+            .iter()
+            .find(|t| t.kind == TrackKind::Video)
+    }
+}
+
+/// Picks the container by its first bytes, so a misnamed file still opens.
+fn open_demuxer<R: Read + Seek + Send + 'static>(
+    mut reader: R,
+    limits: Limits,
+) -> Result<Box<dyn Demuxer>> {
+    let mut magic = [0u8; 4];
+    let read = read_up_to(&mut reader, &mut magic)?;
+    reader.seek(SeekFrom::Start(0))?;
+    if read == 0 {
+        return Err(Error::malformed("file", "the file is empty"));
+    }
+    if read == 4 && magic == [0x1A, 0x45, 0xDF, 0xA3] {
+        return Err(Error::unsupported(
+            "Matroska/WebM container (not yet supported)",
+        ));
+    }
+    Ok(Box::new(stillframe_mp4::Mp4Demuxer::open(reader, limits)?))
+}
+
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(filled)
+}
+
+fn describe(demuxer: &dyn Demuxer, limits: &Limits) -> AssetInfo {
+    let tracks = demuxer
+        .tracks()
+        .iter()
+        .map(|track| {
+            let samples = demuxer.samples(track.index).unwrap_or(&[]);
+            let format = match track.kind {
+                TrackKind::Video => codecs::inspect(track, limits).ok(),
+                _ => None,
+            };
+            let video = track.video.as_ref();
+            TrackSummary {
+                index: track.index,
+                kind: track.kind,
+                codec: track.codec.clone(),
+                frames: samples.iter().filter(|s| s.presented).count(),
+                keyframes: samples.iter().filter(|s| s.sync).count(),
+                size: format
+                    .as_ref()
+                    .map(|f| (f.width, f.height))
+                    .or_else(|| video.map(|v| (v.width, v.height))),
+                orientation: video.map(|v| v.orientation).unwrap_or_default(),
+                pixel_aspect: video
+                    .and_then(|v| v.pixel_aspect)
+                    .or_else(|| format.as_ref().and_then(|f| f.pixel_aspect))
+                    .unwrap_or(PixelAspect::SQUARE),
+                format,
+            }
+        })
+        .collect();
+    AssetInfo {
+        container: demuxer.container(),
+        duration: demuxer.duration(),
+        tracks,
+    }
+}
