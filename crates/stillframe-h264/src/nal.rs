@@ -1,0 +1,241 @@
+//! NAL units in a sample: length-prefixed (ISO 14496-15 § 5.3.2, as MP4 and
+//! Matroska store H.264) or Annex B byte stream (start codes, H.264 Annex B), and
+//! the conversion to Annex B that OpenH264 reads.
+
+use stillframe_core::{Error, Result};
+
+/// `nal_unit_type` of a coded slice of a non-IDR picture.
+pub const NAL_SLICE: u8 = 1;
+/// `nal_unit_type` of data partition A (Extended profile).
+pub const NAL_PARTITION_A: u8 = 2;
+/// `nal_unit_type` of a coded slice of an IDR picture: decoding may start here.
+pub const NAL_IDR: u8 = 5;
+/// `nal_unit_type` of a sequence parameter set.
+pub const NAL_SPS: u8 = 7;
+/// `nal_unit_type` of a picture parameter set.
+pub const NAL_PPS: u8 = 8;
+
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+/// `nal_unit_type` (the low five bits of the header byte); `None` for an empty unit.
+pub fn nal_type(nal: &[u8]) -> Option<u8> {
+    nal.first().map(|header| header & 0x1f)
+}
+
+/// `nal_ref_idc` (bits 5–6 of the header byte): zero when no picture refers to it.
+pub fn nal_ref_idc(nal: &[u8]) -> Option<u8> {
+    nal.first().map(|header| (header >> 5) & 3)
+}
+
+/// True for the coded slice types 1 to 5 (§ 7.4.1, Table 7-1).
+pub fn is_vcl(nal: &[u8]) -> bool {
+    matches!(nal_type(nal), Some(1..=5))
+}
+
+/// Splits a sample into its NAL units.
+///
+/// A sample is read as `length_size`-byte big-endian lengths each followed by a
+/// unit, if that accounts for every byte (zero bytes of padding may follow the
+/// last unit; zero-length units are skipped). Otherwise, if it begins with a start
+/// code (`00 00 01` or `00 00 00 01`), it is read as an Annex B byte stream: some
+/// MP4 and Matroska files store samples that way. Trying lengths first matters:
+/// a 4-byte length of 256 to 511 also begins `00 00 01`.
+///
+/// Fails with [`Error::Malformed`] when neither reading fits, e.g. a length
+/// runs past the end of the sample.
+pub fn split_nal_units(sample: &[u8], length_size: u8) -> Result<Vec<&[u8]>> {
+    match split_length_prefixed(sample, length_size) {
+        Ok(units) => Ok(units),
+        Err(error) if starts_with_start_code(sample) => {
+            log::trace!("sample read as Annex B: {error}");
+            Ok(split_annex_b(sample))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn starts_with_start_code(sample: &[u8]) -> bool {
+    sample.starts_with(&[0, 0, 1]) || sample.starts_with(&[0, 0, 0, 1])
+}
+
+/// Reads length-prefixed units, requiring them to cover the sample exactly.
+fn split_length_prefixed(sample: &[u8], length_size: u8) -> Result<Vec<&[u8]>> {
+    const LOCATION: &str = "H.264 sample";
+    let size = usize::from(length_size);
+    if !(1..=4).contains(&size) {
+        return Err(Error::malformed(
+            LOCATION,
+            format!("NAL length size {length_size} is not 1 to 4"),
+        ));
+    }
+    let mut units = Vec::new();
+    let mut rest = sample;
+    while !rest.is_empty() {
+        let Some((length_bytes, after)) = rest.split_at_checked(size) else {
+            if rest.iter().all(|&byte| byte == 0) {
+                break;
+            }
+            return Err(Error::malformed(
+                LOCATION,
+                format!(
+                    "{} bytes left after the last NAL unit, too few for a {size}-byte length",
+                    rest.len()
+                ),
+            ));
+        };
+        let length = length_bytes
+            .iter()
+            .fold(0usize, |value, &byte| (value << 8) | usize::from(byte));
+        let Some((unit, after_unit)) = after.split_at_checked(length) else {
+            return Err(Error::malformed(
+                LOCATION,
+                format!(
+                    "NAL unit length {length} runs past the end of the sample ({} bytes left)",
+                    after.len()
+                ),
+            ));
+        };
+        if let Some(&header) = unit.first() {
+            if header & 0x80 != 0 {
+                return Err(Error::malformed(
+                    LOCATION,
+                    "NAL unit header has forbidden_zero_bit set",
+                ));
+            }
+            units.push(unit);
+        }
+        rest = after_unit;
+    }
+    Ok(units)
+}
+
+/// Splits an Annex B byte stream at its start codes. Bytes before the first
+/// start code and the zero bytes that precede each start code (`trailing_zero_8bits`,
+/// or the first byte of a 4-byte start code) belong to no unit.
+pub fn split_annex_b(stream: &[u8]) -> Vec<&[u8]> {
+    let mut units = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut index = 0;
+    while index + 3 <= stream.len() {
+        if stream[index..index + 3] == [0, 0, 1] {
+            if let Some(begin) = start {
+                units.push(trim_trailing_zeros(&stream[begin..index]));
+            }
+            index += 3;
+            start = Some(index);
+        } else {
+            index += 1;
+        }
+    }
+    if let Some(begin) = start {
+        units.push(trim_trailing_zeros(&stream[begin..]));
+    }
+    units.retain(|unit| !unit.is_empty());
+    units
+}
+
+fn trim_trailing_zeros(unit: &[u8]) -> &[u8] {
+    let end = unit
+        .iter()
+        .rposition(|&byte| byte != 0)
+        .map_or(0, |last| last + 1);
+    &unit[..end]
+}
+
+/// Appends each unit to `out` behind a 4-byte start code.
+///
+/// Units whose payload ends in zero bytes cannot occur (an RBSP ends with its
+/// stop bit, § 7.4.1), so the result splits back into the same units.
+pub fn write_annex_b<'a>(units: impl IntoIterator<Item = &'a [u8]>, out: &mut Vec<u8>) {
+    for unit in units {
+        out.extend_from_slice(&START_CODE);
+        out.extend_from_slice(unit);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_prefixed_units_of_each_size() {
+        let sample = [0, 0, 0, 2, 0x65, 0xaa, 0, 0, 0, 1, 0x41];
+        assert_eq!(
+            split_nal_units(&sample, 4).unwrap(),
+            [&[0x65, 0xaa][..], &[0x41]]
+        );
+        let sample = [0, 2, 0x65, 0xaa, 0, 1, 0x41];
+        assert_eq!(split_nal_units(&sample, 2).unwrap().len(), 2);
+        let sample = [2, 0x65, 0xaa, 1, 0x41];
+        assert_eq!(split_nal_units(&sample, 1).unwrap().len(), 2);
+        let sample = [0, 0, 2, 0x65, 0xaa];
+        assert_eq!(split_nal_units(&sample, 3).unwrap(), [&[0x65, 0xaa][..]]);
+    }
+
+    #[test]
+    fn length_past_the_end_is_malformed() {
+        let sample = [0, 0, 0, 9, 0x65, 0xaa];
+        let error = split_nal_units(&sample, 4).unwrap_err();
+        assert!(error.to_string().contains("runs past the end"), "{error}");
+        // Leftover bytes too few for a length.
+        let error = split_nal_units(&[0, 0, 0, 2, 0x65, 0x11, 0, 7], 4).unwrap_err();
+        assert!(error.to_string().contains("too few"), "{error}");
+        assert!(split_nal_units(&[0, 1, 0x65], 0).is_err());
+        assert!(split_nal_units(&[0, 1, 0x65], 5).is_err());
+    }
+
+    #[test]
+    fn padding_and_zero_lengths_are_skipped() {
+        assert!(split_nal_units(&[], 4).unwrap().is_empty());
+        assert!(split_nal_units(&[0, 0, 0, 0], 4).unwrap().is_empty());
+        let sample = [0, 0, 0, 1, 0x65, 0, 0];
+        assert_eq!(split_nal_units(&sample, 4).unwrap(), [&[0x65][..]]);
+    }
+
+    #[test]
+    fn annex_b_samples_are_recognised() {
+        let sample = [
+            0, 0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x68, 0xce, 0, 0, 0, 1, 0x65, 0x88, 0,
+        ];
+        let units = split_nal_units(&sample, 4).unwrap();
+        assert_eq!(units, [&[0x67, 0x42][..], &[0x68, 0xce], &[0x65, 0x88]]);
+        // Garbage before the first start code is dropped.
+        assert_eq!(split_annex_b(&[9, 9, 0, 0, 1, 0x41]), [&[0x41][..]]);
+        assert!(split_annex_b(&[0, 0, 1]).is_empty());
+        assert!(split_annex_b(&[]).is_empty());
+    }
+
+    #[test]
+    fn length_prefixed_reading_wins_over_start_code_look_alikes() {
+        // A 4-byte length of 257 begins 00 00 01.
+        let mut sample = vec![0, 0, 1, 1, 0x65];
+        sample.extend(std::iter::repeat_n(0x11, 256));
+        let units = split_nal_units(&sample, 4).unwrap();
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].len(), 257);
+    }
+
+    #[test]
+    fn forbidden_bit_is_malformed() {
+        assert!(split_nal_units(&[0, 1, 0xe5], 2).is_err());
+    }
+
+    #[test]
+    fn annex_b_round_trip() {
+        let units: [&[u8]; 3] = [&[0x67, 0, 0, 3, 1], &[0x68, 0xce], &[0x65, 0x88, 0x84]];
+        let mut stream = Vec::new();
+        write_annex_b(units, &mut stream);
+        assert_eq!(&stream[..5], &[0, 0, 0, 1, 0x67]);
+        assert_eq!(split_annex_b(&stream), units);
+    }
+
+    #[test]
+    fn header_fields() {
+        assert_eq!(nal_type(&[0x65]), Some(NAL_IDR));
+        assert_eq!(nal_ref_idc(&[0x65]), Some(3));
+        assert_eq!(nal_ref_idc(&[0x01]), Some(0));
+        assert!(is_vcl(&[0x01]) && !is_vcl(&[0x67]) && !is_vcl(&[]));
+        assert_eq!(nal_type(&[]), None);
+    }
+}
