@@ -71,12 +71,7 @@ fn parse_ratio(text: &str, separator: char) -> (u32, u32) {
 /// ffmpeg's framemd5 of a decoded picture: visible planes packed, Y then U then V.
 pub fn frame_md5(frame: &Frame) -> String {
     let mut hasher = Md5::new();
-    let bytes = frame.format.bytes_per_sample();
-    for plane in &frame.planes {
-        for row in plane.rows(bytes) {
-            hasher.update(row);
-        }
-    }
+    frame.packed_rows().for_each(|row| hasher.update(row));
     format!("{:x}", hasher.finalize())
 }
 

@@ -190,12 +190,7 @@ fn record_error(report: &mut FileReport, error: &Error) {
 fn frame_md5(frame: &stillframe::Frame) -> String {
     use md5::{Digest, Md5};
     let mut hasher = Md5::new();
-    let bytes = frame.format.bytes_per_sample();
-    for plane in &frame.planes {
-        for row in plane.rows(bytes) {
-            hasher.update(row);
-        }
-    }
+    frame.packed_rows().for_each(|row| hasher.update(row));
     format!("{:x}", hasher.finalize())
 }
 

@@ -75,3 +75,12 @@ pub struct Frame {
     /// Colour description as the bitstream gives it.
     pub colour: ColourDescription,
 }
+
+impl Frame {
+    /// Every visible row of every plane, Y then U then V, without padding: the bytes
+    /// ffmpeg's `framemd5` hashes, so a frame can be compared with its reference.
+    pub fn packed_rows(&self) -> impl Iterator<Item = &[u8]> {
+        let bytes = self.format.bytes_per_sample();
+        self.planes.iter().flat_map(move |plane| plane.rows(bytes))
+    }
+}
