@@ -39,6 +39,9 @@ pub struct SweepOneArgs {
     frames: usize,
 }
 
+/// How far apart two times printed to the microsecond may be and still be equal.
+const TIMESTAMP_SLACK: f64 = 1.5e-6;
+
 /// What checking one file found.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct FileReport {
@@ -138,12 +141,22 @@ fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> 
         return report;
     };
     report.reference_frames = reference.frames.len();
-    report.timestamps_matching = ours
+    // Pair each reference frame with our frame at the same time (the reference prints
+    // microseconds), so frames ffmpeg could not decode do not shift the pairing.
+    let seconds: Vec<f64> = ours.iter().map(|t| t.as_secs_f64()).collect();
+    let paired: Vec<(&ReferenceFrame, Option<Time>)> = reference
+        .frames
         .iter()
-        .zip(&reference.frames)
-        // The reference prints microseconds: equal when they agree to rounding.
-        .filter(|(a, b)| (a.as_secs_f64() - b.pts_seconds).abs() < 1.5e-6)
-        .count();
+        .map(|frame| {
+            let at = seconds.partition_point(|&s| s < frame.pts_seconds - TIMESTAMP_SLACK);
+            let matching = seconds
+                .get(at)
+                .filter(|&&s| (s - frame.pts_seconds).abs() <= TIMESTAMP_SLACK)
+                .and(ours.get(at).copied());
+            (frame, matching)
+        })
+        .collect();
+    report.timestamps_matching = paired.iter().filter(|(_, ours)| ours.is_some()).count();
     let options = GeneratorOptions {
         tolerance: Tolerance::ZERO,
         ..GeneratorOptions::default()
@@ -163,7 +176,10 @@ fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> 
     } else {
         max_frames
     };
-    for (frame, &requested) in reference.frames.iter().zip(&ours).take(limit) {
+    for (frame, matching) in paired.into_iter().take(limit) {
+        let Some(requested) = matching else {
+            continue;
+        };
         report.frames_checked += 1;
         match generator.frame_at(requested) {
             Ok(made) => {

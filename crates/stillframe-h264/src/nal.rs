@@ -102,11 +102,28 @@ fn split_length_prefixed(sample: &[u8], length_size: u8) -> Result<Vec<&[u8]>> {
                     "NAL unit header has forbidden_zero_bit set",
                 ));
             }
-            units.push(unit);
+            push_splitting_embedded_start_codes(unit, &mut units);
         }
         rest = after_unit;
     }
     Ok(units)
+}
+
+/// Emulation prevention (§ 7.3.1) keeps `00 00 01` out of every valid NAL unit, so one
+/// found inside a length-prefixed unit marks further units written in Annex B form
+/// behind a single length (Samsung's slow-motion MP4s do this after an SVC prefix
+/// unit): they are split off rather than handed to the decoder as one broken unit.
+fn push_splitting_embedded_start_codes<'a>(unit: &'a [u8], units: &mut Vec<&'a [u8]>) {
+    match unit.windows(3).position(|bytes| bytes == [0, 0, 1]) {
+        None => units.push(unit),
+        Some(at) => {
+            let head = trim_trailing_zeros(&unit[..at]);
+            if !head.is_empty() {
+                units.push(head);
+            }
+            units.extend(split_annex_b(&unit[at..]));
+        }
+    }
 }
 
 /// Splits an Annex B byte stream at its start codes. Bytes before the first
@@ -237,5 +254,19 @@ mod tests {
         assert_eq!(nal_ref_idc(&[0x01]), Some(0));
         assert!(is_vcl(&[0x01]) && !is_vcl(&[0x67]) && !is_vcl(&[]));
         assert_eq!(nal_type(&[]), None);
+    }
+
+    #[test]
+    fn start_codes_inside_a_length_prefixed_unit_split_it() {
+        // One 4-byte length covering a prefix unit (type 14) then two Annex B units,
+        // as in Samsung's slow-motion files.
+        let sample = [
+            0, 0, 0, 13, 0x6e, 0xc0, 0, 0, 0, 1, 0x65, 0xaa, 0, 0, 1, 0x41, 0xbb,
+        ];
+        let units = split_nal_units(&sample, 4).unwrap();
+        assert_eq!(
+            units,
+            vec![&[0x6e, 0xc0][..], &[0x65, 0xaa][..], &[0x41, 0xbb][..]]
+        );
     }
 }
