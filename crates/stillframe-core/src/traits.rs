@@ -7,7 +7,8 @@ use crate::{CodedFormat, ContainerKind, Frame, Packet, Result, SampleInfo, Time,
 /// # Call protocol
 /// 1. The implementation is opened by its own constructor, which reads the headers
 ///    and builds each track's index (a file with nothing usable fails there).
-/// 2. [`Demuxer::tracks`] and [`Demuxer::samples`] are then cheap lookups.
+/// 2. [`Demuxer::tracks`] and [`Demuxer::samples`] are then cheap lookups; a lazily
+///    indexed track grows through [`Demuxer::index_until`].
 /// 3. [`Demuxer::read_sample`] may be called for any sample, in any order, any
 ///    number of times. An error there (a sample cut off by truncation, an I/O
 ///    failure) concerns that sample only; later calls may succeed.
@@ -21,10 +22,24 @@ pub trait Demuxer: Send {
     /// Every track, in file order; `TrackInfo::index` is the position here.
     fn tracks(&self) -> &[TrackInfo];
 
-    /// The sample index of track `track` in decode order.
+    /// The sample index of track `track` in decode order, as far as it is built.
     ///
     /// Fails only for a track index out of range.
     fn samples(&self, track: usize) -> Result<&[SampleInfo]>;
+
+    /// Extends the index of `track` to hold every sample presented at or before
+    /// `until`, and the first random access point after it when there is one, so a
+    /// request at `until` can be planned. Pass [`Time::POSITIVE_INFINITY`] to index the
+    /// whole track. Returns `true` once the whole track is indexed.
+    ///
+    /// Demuxers that index everything when opened (MP4) keep this default. Those that
+    /// index lazily (Matroska without Cues) read only as far as asked, keep what they
+    /// read for later calls, and may grow the slice [`Demuxer::samples`] returns;
+    /// samples already indexed never change.
+    fn index_until(&mut self, track: usize, until: Time) -> Result<bool> {
+        let _ = (track, until);
+        Ok(true)
+    }
 
     /// Reads the bytes of sample `sample` (decode-order index) of track `track`.
     fn read_sample(&mut self, track: usize, sample: u32) -> Result<Packet>;
