@@ -67,7 +67,8 @@ fn to_json(info: &AssetInfo) -> ProbeJson {
 
 /// Prints what the file holds.
 pub fn run(args: &ProbeArgs) -> Result<ExitCode, stillframe::Error> {
-    let asset = Asset::open(&args.input)?;
+    let mut asset = Asset::open(&args.input)?;
+    asset.index_fully()?;
     let info = asset.info();
     if args.json {
         let text = serde_json::to_string(&to_json(info))

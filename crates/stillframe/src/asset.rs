@@ -99,7 +99,23 @@ impl Asset {
         })
     }
 
-    /// What the file holds.
+    /// Indexes every track completely, so [`Asset::info`] counts every frame even in
+    /// containers indexed lazily (Matroska without Cues). MP4 is complete from the start.
+    pub fn index_fully(&mut self) -> Result<()> {
+        let mut changed = false;
+        for track in 0..self.demuxer.tracks().len() {
+            let before = self.demuxer.samples(track)?.len();
+            self.demuxer.index_until(track, Time::POSITIVE_INFINITY)?;
+            changed |= self.demuxer.samples(track)?.len() != before;
+        }
+        if changed {
+            self.info = describe(self.demuxer.as_ref(), &self.limits);
+        }
+        Ok(())
+    }
+
+    /// What the file holds. Frame counts of a lazily indexed container cover what has
+    /// been indexed so far; see [`Asset::index_fully`].
     pub fn info(&self) -> &AssetInfo {
         &self.info
     }

@@ -60,6 +60,10 @@ pub struct ImageGenerator {
     decoder: std::result::Result<Box<dyn VideoDecoder>, Error>,
     /// Random access points whose bitstream has been checked.
     verified_random_access: Vec<u32>,
+    /// Sync samples the bitstream showed are not random access points.
+    demoted: Vec<u32>,
+    /// False while a lazily indexed container has more to index.
+    fully_indexed: bool,
     position: Option<DecoderPosition>,
     /// The last frame decoded, so asking for the same time twice decodes nothing.
     last_frame: Option<Frame>,
@@ -100,6 +104,8 @@ impl ImageGenerator {
             index,
             decoder,
             verified_random_access: Vec::new(),
+            demoted: Vec::new(),
+            fully_indexed: false,
             position: None,
             last_frame: None,
             frames_decoded: 0,
@@ -164,6 +170,7 @@ impl ImageGenerator {
 
     /// Plans `requested`, demoting sync samples the bitstream says are not entry points.
     fn plan(&mut self, requested: Time) -> Result<Plan> {
+        self.extend_index(requested)?;
         loop {
             let cached = self.last_frame.as_ref().map(|f| f.pts);
             let mut chosen = plan(
@@ -190,7 +197,25 @@ impl ImageGenerator {
             }
             log::debug!("sample {from} is marked sync but is not a random access point");
             self.index.demote(from);
+            self.demoted.push(from);
         }
+    }
+
+    /// Lets a lazily indexed container read as far as `requested` needs.
+    fn extend_index(&mut self, requested: Time) -> Result<()> {
+        if self.fully_indexed {
+            return Ok(());
+        }
+        let track = self.track.index;
+        self.fully_indexed = self.asset.demuxer.index_until(track, requested)?;
+        let samples = self.asset.demuxer.samples(track)?;
+        if samples.len() != self.index.sample_count() {
+            self.index = FrameIndex::new(samples);
+            for &sample in &self.demoted {
+                self.index.demote(sample);
+            }
+        }
+        Ok(())
     }
 
     /// A frame already in hand costs nothing: when the request accepts it, it beats
