@@ -152,9 +152,8 @@ fn open_demuxer<R: Read + Seek + Send + 'static>(
         return Err(Error::malformed("file", "the file is empty"));
     }
     if read == 4 && magic == [0x1A, 0x45, 0xDF, 0xA3] {
-        return Err(Error::unsupported(
-            "Matroska/WebM container (not yet supported)",
-        ));
+        // An EBML header: Matroska or WebM (the demuxer checks the DocType).
+        return Ok(Box::new(stillframe_mkv::MkvDemuxer::open(reader, limits)?));
     }
     Ok(Box::new(stillframe_mp4::Mp4Demuxer::open(reader, limits)?))
 }
