@@ -16,7 +16,7 @@ fn exact_generator(file: &str) -> ImageGenerator {
 /// Requests every reference frame in order; returns how many were bit-exact.
 fn decode_every_frame(file: &str) -> (usize, usize, u64) {
     let reference = common::reference(file);
-    let mut generator = exact_generator(file);
+    let generator = exact_generator(file);
     let mut exact = 0;
     for (i, expected) in reference.frames.iter().enumerate() {
         let made = generator
@@ -104,7 +104,7 @@ fn bframe_luma_is_within_50_db_and_matches_the_right_reference_frame() {
     let plane_size = (reference.width * reference.height) as usize;
     let theirs: Vec<&[u8]> = planes.chunks(plane_size).collect();
     assert_eq!(theirs.len(), reference.frames.len());
-    let mut generator = exact_generator(file);
+    let generator = exact_generator(file);
     let mut worst = f64::INFINITY;
     let mut bit_exact = 0;
     for (i, expected) in reference.frames.iter().enumerate() {
@@ -132,7 +132,7 @@ fn bframe_luma_is_within_50_db_and_matches_the_right_reference_frame() {
 fn repeated_and_backward_requests_give_the_same_pixels() {
     let file = "high_bframes.mp4";
     let reference = common::reference(file);
-    let mut generator = exact_generator(file);
+    let generator = exact_generator(file);
     let late = &reference.frames[70];
     let early = &reference.frames[12];
     let first = common::frame_md5(&generator.frame_at(late.pts).unwrap().frame);
@@ -159,7 +159,7 @@ fn open_gop_starts_decoding_at_an_idr() {
     let file = "open_gop.mp4";
     let reference = common::reference(file);
     let target = &reference.frames[60];
-    let mut generator = exact_generator(file);
+    let generator = exact_generator(file);
     let made = generator.frame_at(target.pts).unwrap();
     assert_eq!(made.actual, target.pts);
 }
@@ -167,7 +167,7 @@ fn open_gop_starts_decoding_at_an_idr() {
 #[test]
 fn default_tolerance_takes_the_cheapest_frame() {
     let file = "high_bframes.mp4";
-    let mut generator =
+    let generator =
         ImageGenerator::open(common::fixture(file), GeneratorOptions::default()).unwrap();
     // 2.9 s lies in the second GOP (keyframes every 2 s); any frame will do, so a
     // keyframe costs the least.

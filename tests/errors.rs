@@ -50,7 +50,7 @@ fn streams_openh264_cannot_decode_are_named_before_decoding() {
         ("yuv444.mp4", "4:4:4"),
         ("interlaced.mp4", "interlaced"),
     ] {
-        let mut generator =
+        let generator =
             ImageGenerator::open(common::fixture(file), GeneratorOptions::default()).unwrap();
         let error = generator.image_at(Time::ZERO).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Unsupported, "{file}: {error}");
@@ -71,7 +71,7 @@ fn truncated_file_serves_what_survived_and_fails_clearly_after() {
         tolerance: Tolerance::ZERO,
         ..GeneratorOptions::default()
     };
-    let mut generator = ImageGenerator::open(common::fixture(file), options).unwrap();
+    let generator = ImageGenerator::open(common::fixture(file), options).unwrap();
     let survivor = reference.frames.last().unwrap();
     let made = generator.frame_at(survivor.pts).unwrap();
     assert_eq!(common::frame_md5(&made.frame), survivor.md5);
@@ -92,10 +92,9 @@ fn times_past_the_end_fail_unless_tolerance_allows() {
         tolerance: Tolerance::ZERO,
         ..GeneratorOptions::default()
     };
-    let mut generator = ImageGenerator::open(common::fixture(file), exact).unwrap();
+    let generator = ImageGenerator::open(common::fixture(file), exact).unwrap();
     let error = generator.image_at(Time::from_secs(3)).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::OutOfRange, "{error}");
-    let mut lenient =
-        ImageGenerator::open(common::fixture(file), GeneratorOptions::default()).unwrap();
+    let lenient = ImageGenerator::open(common::fixture(file), GeneratorOptions::default()).unwrap();
     assert!(lenient.image_at(Time::from_secs(60)).is_ok());
 }

@@ -11,7 +11,7 @@ fn image_of_frame_10(file: &str, options: GeneratorOptions) -> image::RgbImage {
         tolerance: Tolerance::ZERO,
         ..options
     };
-    let mut generator = ImageGenerator::open(common::fixture(file), options).unwrap();
+    let generator = ImageGenerator::open(common::fixture(file), options).unwrap();
     let made = generator.image_at(pts).unwrap();
     assert_eq!(made.actual, pts);
     made.image

@@ -11,7 +11,7 @@ use stillframe::{
     ApertureMode, Error, GeneratorOptions, ImageGenerator, MaximumSize, Time, Tolerance,
 };
 
-use crate::time_arg::{parse_duration, parse_size, parse_time};
+use crate::time_arg::{parse_duration, parse_positive_duration, parse_size, parse_time};
 
 /// Arguments of `stillframe grab`.
 #[derive(Debug, Args)]
@@ -24,8 +24,16 @@ pub struct GrabArgs {
     input: PathBuf,
     /// Time(s) to grab: seconds (12.5), MM:SS.mmm, HH:MM:SS.mmm or value/timescale;
     /// comma-separated and/or repeated. Requests are numbered from 0 in this order.
-    #[arg(long = "at", value_name = "T[,T...]", required = true, value_delimiter = ',', value_parser = parse_time)]
+    #[arg(long = "at", value_name = "T[,T...]", required_unless_present = "every", value_delimiter = ',', value_parser = parse_time)]
     at: Vec<Time>,
+    /// One image per interval over the whole file (0, DUR, 2·DUR, ...), after any --at
+    /// times: the seek-bar thumbnail job. Uses the default (infinite) tolerance unless
+    /// --exact or --before/--after say otherwise.
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    every: Option<Time>,
+    /// Worker threads for decoding several times (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
     /// The exact frame on screen at each time (same as --before 0 --after 0).
     #[arg(long, conflicts_with_all = ["before", "after"])]
     exact: bool,
@@ -82,18 +90,24 @@ const JPEG_QUALITY: u8 = 90;
 /// Grabs every requested time; exit 0 when all succeeded, 1 when any failed.
 pub fn run(args: &GrabArgs) -> Result<ExitCode, Error> {
     let format = output_format(&args.output)?;
-    if args.at.len() > 1 && !args.output.contains("{i}") {
+    let generator = ImageGenerator::open(&args.input, options(args))?;
+    let times = requested_times(args, &generator)?;
+    if times.len() > 1 && !args.output.contains("{i}") {
         return Err(Error::unsupported(format!(
             "output pattern {:?} has no {{i}}, so several times would overwrite one file",
             args.output
         )));
     }
-    let mut generator = ImageGenerator::open(&args.input, options(args))?;
+    // Several times go through the batch planner: each group of pictures decoded once.
+    let results = if times.len() == 1 {
+        vec![generator.image_at(times[0])]
+    } else {
+        generator.images_at(&times)
+    };
     let mut all_succeeded = true;
-    for (index, &requested) in args.at.iter().enumerate() {
+    for (index, (&requested, result)) in times.iter().zip(results).enumerate() {
         let path = args.output.replace("{i}", &index.to_string());
-        let outcome = generator
-            .image_at(requested)
+        let outcome = result
             .and_then(|made| save(&made.image, Path::new(&path), format).map(|()| made.actual));
         all_succeeded &= outcome.is_ok();
         report(args.json, index, requested, &path, outcome);
@@ -104,6 +118,32 @@ pub fn run(args: &GrabArgs) -> Result<ExitCode, Error> {
         ExitCode::from(1)
     })
 }
+
+/// The --at times, then one per --every interval from 0 up to the end of the file.
+fn requested_times(args: &GrabArgs, generator: &ImageGenerator) -> Result<Vec<Time>, Error> {
+    let mut times = args.at.clone();
+    if let Some(step) = args.every {
+        let end = generator.asset_info().duration.ok_or_else(|| {
+            Error::unsupported("--every needs the file's duration, which it does not state")
+        })?;
+        let mut at = Time::ZERO;
+        while at < end {
+            times.push(at);
+            at = at
+                .checked_add(step)
+                .ok_or_else(|| Error::unsupported("--every interval overflows"))?;
+            if times.len() > MAX_EVERY_IMAGES {
+                return Err(Error::unsupported(format!(
+                    "--every would make more than {MAX_EVERY_IMAGES} images; choose a longer interval"
+                )));
+            }
+        }
+    }
+    Ok(times)
+}
+
+/// A bound on `--every`, so a tiny interval on a long file is a clear error, not a flood.
+const MAX_EVERY_IMAGES: usize = 100_000;
 
 fn options(args: &GrabArgs) -> GeneratorOptions {
     let tolerance = if args.exact {
@@ -123,6 +163,7 @@ fn options(args: &GrabArgs) -> GeneratorOptions {
             Aperture::Production => ApertureMode::Production,
             Aperture::Encoded => ApertureMode::Encoded,
         },
+        threads: args.threads,
         ..GeneratorOptions::default()
     }
 }

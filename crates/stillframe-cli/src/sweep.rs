@@ -161,7 +161,7 @@ fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> 
         tolerance: Tolerance::ZERO,
         ..GeneratorOptions::default()
     };
-    let mut generator = match ImageGenerator::new(asset, options) {
+    let generator = match ImageGenerator::new(asset, options) {
         Ok(generator) => generator,
         Err(error) => {
             *report

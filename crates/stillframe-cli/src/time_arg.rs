@@ -16,6 +16,15 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
     Ok(time)
 }
 
+/// Parses a duration that must be above zero and finite (an interval).
+pub fn parse_positive_duration(text: &str) -> Result<Time, String> {
+    let time = parse_duration(text)?;
+    if time == Time::ZERO || !time.is_finite() {
+        return Err(format!("interval {text:?} must be above zero and finite"));
+    }
+    Ok(time)
+}
+
 /// Parses `WxH` where 0 on a side means unbounded.
 pub fn parse_size(text: &str) -> Result<MaximumSize, String> {
     let (width, height) = text

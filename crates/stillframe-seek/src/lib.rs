@@ -21,8 +21,10 @@
 //! assert_eq!(exact.cost, 2);
 //! ```
 
+mod batch;
 mod index;
 mod planner;
 
+pub use batch::{plan_batch, Assignment, BatchPlan, GopJob};
 pub use index::{FrameIndex, FrameRef};
 pub use planner::{plan, DecoderPosition, Plan, Start};

@@ -62,72 +62,104 @@ pub fn plan(
     tolerance: Tolerance,
     decoder: Option<&DecoderPosition>,
 ) -> Result<Plan> {
-    let end_ticks = index.end_pts().ok_or(Error::OutOfRange {
-        requested,
-        end: Time::ZERO,
-    })?;
-    let end = Time::new(end_ticks, timescale).unwrap_or(Time::ZERO);
-    let (low, high) = tolerance.window(requested);
-    let on_screen_ticks = clamp_ticks(requested, timescale, Rounding::Floor);
-    let low = clamp_ticks(low, timescale, Rounding::Ceil);
-    let high = clamp_ticks(high, timescale, Rounding::Floor);
-
-    let mut candidates: Vec<FrameRef> = Vec::with_capacity(6);
-    if requested < end {
-        candidates.extend(index.on_screen(on_screen_ticks));
-    }
-    let in_window = index.positions_between(low, high);
-    if !in_window.is_empty() {
-        for (_, sample) in index.random_access_frames_around(on_screen_ticks, low, high) {
-            candidates.extend(index.position_of(sample).and_then(|p| index.frame(p)));
-        }
-        // Frames nearest T inside the window, for windows without a keyframe.
-        let nearest = index
-            .positions_between(i64::MIN, on_screen_ticks)
-            .end
-            .clamp(in_window.start, in_window.end);
-        candidates.extend(nearest.checked_sub(1).and_then(|p| index.frame(p)));
-        candidates.extend(index.frame(nearest).filter(|_| nearest < in_window.end));
-        if let Some(last_output) = decoder.and_then(|d| d.last_output_pts) {
-            // The next frame the running decoder will emit may cost nothing.
-            let next = index
-                .positions_between(i64::MIN, last_output)
-                .end
-                .clamp(in_window.start, in_window.end);
-            candidates.extend(index.frame(next).filter(|_| next < in_window.end));
-        }
-    }
-
-    candidates
-        .into_iter()
-        .filter(|frame| {
-            frame.position >= in_window.start && frame.position < in_window.end
-                || is_on_screen(index, frame, on_screen_ticks, requested < end)
+    let next_output = decoder.and_then(|d| d.last_output_pts);
+    let acceptable = Acceptable::find(index, timescale, requested, tolerance, next_output)?;
+    let cheapest = acceptable.cheapest(|frame| cost_of(index, frame, decoder));
+    cheapest
+        .map(|(target, cost, start)| Plan {
+            target,
+            start,
+            cost,
         })
-        .map(|frame| {
-            let (cost, start) = cost_of(index, frame, decoder);
-            let distance = frame
-                .pts
-                .abs_diff(on_screen_ticks.clamp(i64::MIN, i64::MAX));
-            (
-                (cost, distance, frame.pts),
-                Plan {
-                    target: frame,
-                    start,
-                    cost,
-                },
-            )
-        })
-        .min_by_key(|(key, _)| *key)
-        .map(|(_, plan)| plan)
-        .ok_or(Error::OutOfRange { requested, end })
+        .ok_or_else(|| acceptable.into_error())
 }
 
-fn is_on_screen(index: &FrameIndex, frame: &FrameRef, ticks: i64, before_end: bool) -> bool {
-    before_end
-        && index
-            .on_screen(ticks)
-            .is_some_and(|f| f.sample == frame.sample)
+/// The frames a request accepts, or rather the few among them that can be cheapest:
+/// the frame on screen, the random access frames nearest the requested time, and the
+/// frames nearest it (and one after a given pts, for a running decoder).
+pub(crate) struct Acceptable {
+    candidates: Vec<FrameRef>,
+    requested_ticks: i64,
+    out_of_range: Error,
+}
+
+impl Acceptable {
+    pub(crate) fn find(
+        index: &FrameIndex,
+        timescale: u32,
+        requested: Time,
+        tolerance: Tolerance,
+        after_pts: Option<i64>,
+    ) -> Result<Acceptable> {
+        let end_ticks = index.end_pts().ok_or(Error::OutOfRange {
+            requested,
+            end: Time::ZERO,
+        })?;
+        let end = Time::new(end_ticks, timescale).unwrap_or(Time::ZERO);
+        let (low, high) = tolerance.window(requested);
+        let on_screen_ticks = clamp_ticks(requested, timescale, Rounding::Floor);
+        let low = clamp_ticks(low, timescale, Rounding::Ceil);
+        let high = clamp_ticks(high, timescale, Rounding::Floor);
+
+        let mut candidates: Vec<FrameRef> = Vec::with_capacity(6);
+        if requested < end {
+            candidates.extend(index.on_screen(on_screen_ticks));
+        }
+        let in_window = index.positions_between(low, high);
+        if !in_window.is_empty() {
+            for (_, sample) in index.random_access_frames_around(on_screen_ticks, low, high) {
+                candidates.extend(index.position_of(sample).and_then(|p| index.frame(p)));
+            }
+            // Frames nearest T inside the window, for windows without a keyframe.
+            let nearest = index
+                .positions_between(i64::MIN, on_screen_ticks)
+                .end
+                .clamp(in_window.start, in_window.end);
+            candidates.extend(nearest.checked_sub(1).and_then(|p| index.frame(p)));
+            candidates.extend(index.frame(nearest).filter(|_| nearest < in_window.end));
+            if let Some(after) = after_pts {
+                // The next frame a running decoder will emit may cost nothing.
+                let next = index
+                    .positions_between(i64::MIN, after)
+                    .end
+                    .clamp(in_window.start, in_window.end);
+                candidates.extend(index.frame(next).filter(|_| next < in_window.end));
+            }
+        }
+        let on_screen = index
+            .on_screen(on_screen_ticks)
+            .filter(|_| requested < end)
+            .map(|frame| frame.sample);
+        candidates
+            .retain(|frame| in_window.contains(&frame.position) || Some(frame.sample) == on_screen);
+        Ok(Acceptable {
+            candidates,
+            requested_ticks: on_screen_ticks,
+            out_of_range: Error::OutOfRange { requested, end },
+        })
+    }
+
+    /// The candidate with the least cost, then the nearest to the requested time, then
+    /// the earliest; with the cost and whatever else `cost_of` returned for it.
+    pub(crate) fn cheapest<T>(
+        &self,
+        mut cost_of: impl FnMut(FrameRef) -> (u64, T),
+    ) -> Option<(FrameRef, u64, T)> {
+        self.candidates
+            .iter()
+            .map(|&frame| {
+                let (cost, extra) = cost_of(frame);
+                let distance = frame.pts.abs_diff(self.requested_ticks);
+                ((cost, distance, frame.pts), frame, cost, extra)
+            })
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, frame, cost, extra)| (frame, cost, extra))
+    }
+
+    /// The error for a request nothing satisfies.
+    pub(crate) fn into_error(self) -> Error {
+        self.out_of_range
+    }
 }
 
 /// `time` in ticks, with ±∞ and overflow clamped to the `i64` range.

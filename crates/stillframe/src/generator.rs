@@ -1,13 +1,17 @@
-//! `ImageGenerator`: the right frame for a requested time, decoded as cheaply as possible.
+//! `ImageGenerator`: the right frame for each requested time, decoded as cheaply as
+//! possible, one at a time or in batches, synchronously, with callbacks, or async.
 
-use std::num::NonZeroU32;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use stillframe_core::{Error, Frame, Result, Time, Tolerance, TrackInfo, VideoDecoder};
-use stillframe_seek::{plan, DecoderPosition, FrameIndex, Plan, Start};
+use stillframe_core::{Error, Frame, Result, Time, TrackInfo};
 
-use crate::render::{render, RenderSettings};
-use crate::{codecs, Asset, GeneratorOptions};
+use crate::asynchronous::{ImageFuture, ImageStream};
+use crate::batch::run_batch;
+use crate::render::render;
+use crate::session::Session;
+use crate::{Asset, AssetInfo, GeneratorOptions};
 
 /// An image made for a requested time.
 #[derive(Debug, Clone)]
@@ -18,6 +22,9 @@ pub struct GeneratedImage {
     pub requested: Time,
     /// The presentation time of the frame the image shows (`actualTime` in AVFoundation).
     pub actual: Time,
+    /// Samples the decoder was fed for this request (0 when a frame already decoded,
+    /// or decoded for an earlier request of the same batch, served it).
+    pub frames_decoded: u64,
 }
 
 /// A decoded frame made for a requested time, without conversion to RGB.
@@ -29,53 +36,134 @@ pub struct GeneratedFrame {
     pub requested: Time,
     /// The presentation time of the frame.
     pub actual: Time,
+    /// Samples the decoder was fed for this request.
+    pub frames_decoded: u64,
+}
+
+/// How one request of a batch ended (`AVAssetImageGenerator.Result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GenerationResult {
+    /// An image was made.
+    Succeeded,
+    /// The request failed; the error says why.
+    Failed,
+    /// The request was cancelled before it produced an image.
+    Cancelled,
+}
+
+/// The outcome of one request of a batch, as handed to a callback or yielded by a stream.
+#[derive(Debug)]
+pub struct BatchItem {
+    /// Position of the request in the batch, from 0.
+    pub index: usize,
+    /// The time that was asked for.
+    pub requested: Time,
+    /// The image, or why there is none ([`Error::Cancelled`] when cancelled).
+    pub outcome: Result<GeneratedImage>,
+}
+
+impl BatchItem {
+    /// Succeeded, failed or cancelled.
+    pub fn result(&self) -> GenerationResult {
+        match &self.outcome {
+            Ok(_) => GenerationResult::Succeeded,
+            Err(Error::Cancelled) => GenerationResult::Cancelled,
+            Err(_) => GenerationResult::Failed,
+        }
+    }
+
+    /// The presentation time of the frame the image shows, when one was made.
+    pub fn actual(&self) -> Option<Time> {
+        self.outcome.as_ref().ok().map(|made| made.actual)
+    }
+}
+
+/// What every clone of a generator shares.
+pub(crate) struct Shared {
+    session: Mutex<Session>,
+    options: Mutex<GeneratorOptions>,
+    /// Bumped by `cancel_all`: work started under an older epoch stops.
+    epoch: AtomicU64,
+    track: TrackInfo,
+    info: AssetInfo,
+}
+
+impl Shared {
+    pub(crate) fn lock_session(&self) -> MutexGuard<'_, Session> {
+        // A panic elsewhere cannot leave the session inconsistent in a way that matters
+        // more than answering: every request re-plans from the index.
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn options(&self) -> GeneratorOptions {
+        *self.options.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Whether the work of one request or batch should stop.
+pub(crate) struct Cancel {
+    own: Arc<AtomicBool>,
+    shared: Arc<Shared>,
+    epoch: u64,
+}
+
+impl Cancel {
+    fn new(shared: &Arc<Shared>, own: Arc<AtomicBool>) -> Cancel {
+        Cancel {
+            own,
+            epoch: shared.epoch.load(Ordering::Acquire),
+            shared: Arc::clone(shared),
+        }
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.own.load(Ordering::Acquire) || self.shared.epoch.load(Ordering::Acquire) != self.epoch
+    }
 }
 
 /// Makes still images of a video track at requested times.
 ///
 /// The counterpart of `AVAssetImageGenerator`; see [`GeneratorOptions`] for the settings
-/// and their AVFoundation names. Requests are independent: one that fails (a frame
-/// lost to truncation, a time past the end) leaves the generator ready for the next.
+/// and their AVFoundation names. A generator is a cheap handle: clones share one file,
+/// one index and one decoder, and every method takes `&self`, so it can be used from
+/// several threads. Requests are independent: one that fails (a frame lost to
+/// truncation, a time past the end) leaves the generator ready for the next.
 ///
-/// Between requests the generator keeps its decoder running: a request that lies
-/// ahead in the same group of pictures continues from where the last one stopped
-/// instead of decoding again from the keyframe.
+/// | stillframe | AVFoundation |
+/// |---|---|
+/// | [`ImageGenerator::image_at`] | `copyCGImage(at:actualTime:)`, `image(at:)` |
+/// | [`ImageGenerator::images_at`] | — (a batch, answered in request order) |
+/// | [`ImageGenerator::generate_image`] | `generateCGImageAsynchronously(for:completionHandler:)` |
+/// | [`ImageGenerator::generate_images`] | `generateCGImagesAsynchronously(forTimes:completionHandler:)` |
+/// | [`ImageGenerator::cancel_all`] | `cancelAllCGImageGeneration()` |
+/// | [`ImageGenerator::image_at_async`] | `image(at:) async` |
+/// | [`ImageGenerator::images`] | `images(for:)` (an `AsyncSequence`) |
+///
+/// Single requests keep a decoder running between calls, so a request that lies ahead
+/// in the same group of pictures continues where the last one stopped. Batches plan
+/// all their times first and decode each needed group of pictures once, on
+/// [`GeneratorOptions::threads`] workers, skipping frames no other frame refers to.
 ///
 /// ```no_run
 /// use stillframe::{GeneratorOptions, ImageGenerator, Time, Tolerance};
 ///
 /// let options = GeneratorOptions { tolerance: Tolerance::ZERO, ..Default::default() };
-/// let mut generator = ImageGenerator::open("clip.mp4", options)?;
+/// let generator = ImageGenerator::open("clip.mp4", options)?;
 /// let image = generator.image_at("2.5".parse::<Time>()?)?;
 /// println!("asked for {}, got the frame at {:.3} s", image.requested, image.actual.as_secs_f64());
 /// image.image.save("frame.png")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[derive(Clone)]
 pub struct ImageGenerator {
-    asset: Asset,
-    options: GeneratorOptions,
-    track: TrackInfo,
-    timescale: NonZeroU32,
-    index: FrameIndex,
-    decoder: std::result::Result<Box<dyn VideoDecoder>, Error>,
-    /// Random access points whose bitstream has been checked.
-    verified_random_access: Vec<u32>,
-    /// Sync samples the bitstream showed are not random access points.
-    demoted: Vec<u32>,
-    /// False while a lazily indexed container has more to index.
-    fully_indexed: bool,
-    position: Option<DecoderPosition>,
-    /// The last frame decoded, so asking for the same time twice decodes nothing.
-    last_frame: Option<Frame>,
-    frames_decoded: u64,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for ImageGenerator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImageGenerator")
-            .field("track", &self.track.index)
-            .field("options", &self.options)
-            .field("position", &self.position)
+            .field("track", &self.shared.track.index)
+            .field("options", &self.shared.options())
             .finish_non_exhaustive()
     }
 }
@@ -92,255 +180,229 @@ impl ImageGenerator {
     /// gives a generator, whose every request fails with that reason
     /// ([`Error::Unsupported`]), so batch callers get one result per request.
     pub fn new(asset: Asset, options: GeneratorOptions) -> Result<ImageGenerator> {
-        let track = asset
-            .first_video_track()
-            .cloned()
-            .ok_or_else(|| Error::unsupported("no video track in the file"))?;
-        let index = FrameIndex::new(asset.demuxer.samples(track.index)?);
-        let decoder = codecs::create_decoder(&track, &asset.limits);
+        let info = asset.info().clone();
+        let session = Session::new(asset)?;
         Ok(ImageGenerator {
-            timescale: track.timescale,
-            options,
-            index,
-            decoder,
-            verified_random_access: Vec::new(),
-            demoted: Vec::new(),
-            fully_indexed: false,
-            position: None,
-            last_frame: None,
-            frames_decoded: 0,
-            track,
-            asset,
+            shared: Arc::new(Shared {
+                track: session.track().clone(),
+                session: Mutex::new(session),
+                options: Mutex::new(options),
+                epoch: AtomicU64::new(0),
+                info,
+            }),
         })
     }
 
-    /// The asset this generator reads.
-    pub fn asset(&self) -> &Asset {
-        &self.asset
+    /// What the file holds.
+    pub fn asset_info(&self) -> &AssetInfo {
+        &self.shared.info
+    }
+
+    /// The video track images come from.
+    pub fn track(&self) -> &TrackInfo {
+        &self.shared.track
     }
 
     /// The settings in force.
-    pub fn options(&self) -> &GeneratorOptions {
-        &self.options
+    pub fn options(&self) -> GeneratorOptions {
+        self.shared.options()
     }
 
-    /// Changes the settings for later requests.
-    pub fn set_options(&mut self, options: GeneratorOptions) {
-        self.options = options;
+    /// Changes the settings for requests made from now on.
+    pub fn set_options(&self, options: GeneratorOptions) {
+        *self
+            .shared
+            .options
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = options;
     }
 
-    /// Samples sent to the decoder since the generator was made: the work done.
+    /// Samples sent to decoders since the generator was made: the work done.
     pub fn frames_decoded(&self) -> u64 {
-        self.frames_decoded
+        self.shared.lock_session().frames_decoded()
     }
 
     /// The image for `requested`, within the tolerance of the options.
-    ///
-    /// `copyCGImage(at:actualTime:)` / `image(at:)` in AVFoundation.
-    pub fn image_at(&mut self, requested: Time) -> Result<GeneratedImage> {
-        let GeneratedFrame { frame, actual, .. } = self.frame_at(requested)?;
-        let video = self
-            .track
-            .video
-            .clone()
-            .unwrap_or_else(|| default_video(&frame));
-        let format = self.decoder.as_ref().map(|d| d.format().clone()).ok();
-        let settings = RenderSettings::new(&video, format.as_ref(), &frame, &self.options);
-        let image = render(&frame, &settings)?;
-        Ok(GeneratedImage {
-            image,
-            requested,
-            actual,
-        })
+    pub fn image_at(&self, requested: Time) -> Result<GeneratedImage> {
+        let never = || false;
+        self.image_with(requested, &never)
     }
 
     /// The decoded frame for `requested`, planes as the decoder gave them.
-    pub fn frame_at(&mut self, requested: Time) -> Result<GeneratedFrame> {
-        let chosen = self.plan(requested)?;
-        let frame = match &self.last_frame {
-            Some(frame) if frame.pts == chosen.target.pts => frame.clone(),
-            _ => self.decode(chosen)?,
-        };
+    pub fn frame_at(&self, requested: Time) -> Result<GeneratedFrame> {
+        let options = self.shared.options();
+        let mut session = self.shared.lock_session();
+        let decoded = session.frame_for(requested, options.tolerance, &|| false)?;
         Ok(GeneratedFrame {
-            actual: Time::from_ticks(frame.pts, self.timescale),
-            frame,
+            actual: session.time(decoded.frame.pts),
+            frame: decoded.frame,
             requested,
+            frames_decoded: decoded.frames_decoded,
         })
     }
 
-    /// Plans `requested`, demoting sync samples the bitstream says are not entry points.
-    fn plan(&mut self, requested: Time) -> Result<Plan> {
-        self.extend_index(requested)?;
-        loop {
-            let cached = self.last_frame.as_ref().map(|f| f.pts);
-            let mut chosen = plan(
-                &self.index,
-                self.timescale.get(),
-                requested,
-                self.options.tolerance,
-                self.position.as_ref(),
-            )?;
-            if let Some(pts) = cached {
-                chosen = self.prefer_cached(chosen, pts, requested)?;
-            }
-            let Start::Restart { from } = chosen.start else {
-                return Ok(chosen);
-            };
-            if self.verified_random_access.contains(&from) || !self.index.is_random_access(from) {
-                return Ok(chosen);
-            }
-            let decoder = self.decoder.as_ref().map_err(Error::duplicate)?;
-            let packet = self.asset.demuxer.read_sample(self.track.index, from)?;
-            if decoder.is_random_access_point(&packet) {
-                self.verified_random_access.push(from);
-                return Ok(chosen);
-            }
-            log::debug!("sample {from} is marked sync but is not a random access point");
-            self.index.demote(from);
-            self.demoted.push(from);
-        }
-    }
-
-    /// Lets a lazily indexed container read as far as `requested` needs.
-    fn extend_index(&mut self, requested: Time) -> Result<()> {
-        if self.fully_indexed {
-            return Ok(());
-        }
-        let track = self.track.index;
-        self.fully_indexed = self.asset.demuxer.index_until(track, requested)?;
-        let samples = self.asset.demuxer.samples(track)?;
-        if samples.len() != self.index.sample_count() {
-            self.index = FrameIndex::new(samples);
-            for &sample in &self.demoted {
-                self.index.demote(sample);
-            }
-        }
-        Ok(())
-    }
-
-    /// A frame already in hand costs nothing: when the request accepts it, it beats
-    /// any plan that would decode.
-    fn prefer_cached(&self, chosen: Plan, cached_pts: i64, requested: Time) -> Result<Plan> {
-        if chosen.cost == 0 || chosen.target.pts == cached_pts {
-            return Ok(chosen);
-        }
-        let (low, high) = self.options.tolerance.window(requested);
-        let cached = self.actual_time(cached_pts);
-        let in_window = low <= cached && cached <= high;
-        let exact = plan(
-            &self.index,
-            self.timescale.get(),
-            requested,
-            Tolerance::ZERO,
-            None,
-        );
-        let on_screen = exact.is_ok_and(|p| p.target.pts == cached_pts);
-        let target = self
-            .index
-            .frame(self.index.positions_between(cached_pts, cached_pts).start);
-        match target {
-            Some(target) if in_window || on_screen => Ok(Plan {
-                target,
-                start: Start::Continue,
-                cost: 0,
-            }),
-            _ => Ok(chosen),
-        }
-    }
-
-    /// Runs the decoder until the planned frame comes out.
-    fn decode(&mut self, chosen: Plan) -> Result<Frame> {
-        let result = self.decode_inner(chosen);
-        if result.is_err() {
-            // The decoder's state after a failure is unknown: start afresh next time.
-            self.position = None;
-        }
-        result
-    }
-
-    fn decode_inner(&mut self, chosen: Plan) -> Result<Frame> {
-        let track = self.track.index;
-        let sample_count = u32::try_from(self.index.sample_count()).unwrap_or(u32::MAX);
-        let decoder = self.decoder.as_mut().map_err(|e| e.duplicate())?;
-        let mut position = match (chosen.start, self.position) {
-            (Start::Continue, Some(position)) => position,
-            (start, _) => {
-                // A plan continues only a running decoder; without one, start over.
-                let from = match start {
-                    Start::Restart { from } => from,
-                    Start::Continue => 0,
-                };
-                decoder.reset()?;
-                DecoderPosition {
-                    started_at: from,
-                    next_sample: from,
-                    last_output_pts: None,
-                }
-            }
+    fn image_with(&self, requested: Time, cancelled: &dyn Fn() -> bool) -> Result<GeneratedImage> {
+        let options = self.shared.options();
+        let (decoded, settings, actual) = {
+            let mut session = self.shared.lock_session();
+            let decoded = session.frame_for(requested, options.tolerance, cancelled)?;
+            let settings = session.render_settings(&decoded.frame, &options);
+            let actual = session.time(decoded.frame.pts);
+            (decoded, settings, actual)
         };
-        let target = chosen.target;
-        let mut finished = false;
-        loop {
-            while let Some(frame) = decoder.receive_frame()? {
-                position.last_output_pts = Some(frame.pts);
-                if frame.pts == target.pts {
-                    // After an early stop, the decoder cannot take the samples that follow.
-                    let stopped_early = finished && position.next_sample < sample_count;
-                    self.position = (!stopped_early).then_some(position);
-                    self.last_frame = Some(frame.clone());
-                    return Ok(frame);
-                }
-                if frame.pts > target.pts && position.next_sample > target.sample {
-                    return Err(Error::codec(format!(
-                        "the decoder skipped the frame at {} (sample {})",
-                        self.actual_time(target.pts),
-                        target.sample
-                    )));
-                }
+        // Rendering needs no lock: other requests may decode meanwhile.
+        Ok(GeneratedImage {
+            image: render(&decoded.frame, &settings)?,
+            requested,
+            actual,
+            frames_decoded: decoded.frames_decoded,
+        })
+    }
+
+    /// Images for many times at once, in request order.
+    ///
+    /// The whole set is planned first: each group of pictures some request needs is
+    /// decoded once, groups nobody needs are skipped, duplicate times share a frame, and
+    /// non-reference frames that are not themselves wanted are never decoded.
+    pub fn images_at(&self, times: &[Time]) -> Vec<Result<GeneratedImage>> {
+        let options = self.shared.options();
+        let cancel = Cancel::new(&self.shared, Arc::new(AtomicBool::new(false)));
+        let slots: Vec<Mutex<Option<Result<GeneratedImage>>>> =
+            times.iter().map(|_| Mutex::new(None)).collect();
+        run_batch(&self.shared, times, &options, &cancel, &|index, outcome| {
+            if let Some(slot) = slots.get(index) {
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
             }
-            if finished {
-                return Err(Error::codec(format!(
-                    "the decoder gave no picture for the frame at {} (sample {})",
-                    self.actual_time(target.pts),
-                    target.sample
-                )));
-            }
-            if position.next_sample >= sample_count {
-                decoder.finish()?;
-                finished = true;
-                continue;
-            }
-            let packet = match self.asset.demuxer.read_sample(track, position.next_sample) {
-                Ok(packet) => packet,
-                Err(error) if position.next_sample > target.sample => {
-                    // The target is already in the decoder; a later sample being lost
-                    // (a truncated file) only means flushing early.
-                    log::debug!("stopping early at sample {}: {error}", position.next_sample);
-                    decoder.finish()?;
-                    finished = true;
-                    continue;
-                }
-                Err(error) => return Err(error),
-            };
-            position.next_sample += 1;
-            self.frames_decoded += 1;
-            decoder.send_packet(&packet)?;
+        });
+        slots
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .unwrap_or_else(|| Err(Error::codec("request left unanswered")))
+            })
+            .collect()
+    }
+
+    /// Makes the image for `requested` on a worker thread and hands it to `handler`.
+    ///
+    /// `handler` runs exactly once, on that worker, with the image (whose `actual` is the
+    /// frame's time) or the error; [`Error::Cancelled`] after [`ImageGenerator::cancel_all`].
+    pub fn generate_image<H>(&self, requested: Time, handler: H)
+    where
+        H: FnOnce(Result<GeneratedImage>) + Send + 'static,
+    {
+        self.spawn_single(requested, Arc::new(AtomicBool::new(false)), handler);
+    }
+
+    pub(crate) fn spawn_single<H>(&self, requested: Time, own: Arc<AtomicBool>, handler: H)
+    where
+        H: FnOnce(Result<GeneratedImage>) + Send + 'static,
+    {
+        let generator = self.clone();
+        let cancel = Cancel::new(&self.shared, own);
+        let spawned = std::thread::Builder::new()
+            .name("stillframe-image".into())
+            .spawn(move || {
+                let outcome = if cancel.is_cancelled() {
+                    Err(Error::Cancelled)
+                } else {
+                    generator.image_with(requested, &|| cancel.is_cancelled())
+                };
+                handler(outcome);
+            });
+        if let Err(error) = spawned {
+            log::error!("could not start a worker thread: {error}");
         }
     }
 
-    fn actual_time(&self, pts: i64) -> Time {
-        Time::from_ticks(pts, self.timescale)
+    /// Makes images for `times` on worker threads, calling `handler` once per requested
+    /// time, in completion order, with the request's index, time and outcome.
+    ///
+    /// Returns at once; the handle cancels this batch or waits for it. Every request is
+    /// answered exactly once, cancelled ones with [`GenerationResult::Cancelled`].
+    pub fn generate_images<H>(
+        &self,
+        times: impl IntoIterator<Item = Time>,
+        mut handler: H,
+    ) -> BatchHandle
+    where
+        H: FnMut(BatchItem) + Send + 'static,
+    {
+        let times: Vec<Time> = times.into_iter().collect();
+        let own = Arc::new(AtomicBool::new(false));
+        let cancel = Cancel::new(&self.shared, Arc::clone(&own));
+        let shared = Arc::clone(&self.shared);
+        let options = self.shared.options();
+        let spawned = std::thread::Builder::new()
+            .name("stillframe-batch".into())
+            .spawn(move || {
+                let handler = Mutex::new(&mut handler);
+                run_batch(&shared, &times, &options, &cancel, &|index, outcome| {
+                    let item = BatchItem {
+                        index,
+                        requested: times.get(index).copied().unwrap_or(Time::ZERO),
+                        outcome,
+                    };
+                    let mut handler = handler.lock().unwrap_or_else(PoisonError::into_inner);
+                    (*handler)(item);
+                });
+            });
+        let thread = spawned
+            .map_err(|error| log::error!("could not start a batch thread: {error}"))
+            .ok();
+        BatchHandle { own, thread }
+    }
+
+    /// Cancels every request not yet answered, from any thread: each completes with
+    /// [`GenerationResult::Cancelled`] (exactly once). Later requests are not affected.
+    pub fn cancel_all(&self) {
+        self.shared.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The image for `requested`, as a future. No runtime is needed: the work runs on a
+    /// thread of ours and wakes the future. Dropping the future cancels the request.
+    pub fn image_at_async(&self, requested: Time) -> ImageFuture {
+        ImageFuture::start(self, requested)
+    }
+
+    /// Images for `times` as a stream, in completion order, each item carrying its
+    /// request's index and time. Dropping the stream cancels the requests not yet made.
+    pub fn images(&self, times: impl IntoIterator<Item = Time>) -> ImageStream {
+        ImageStream::start(self, times)
     }
 }
 
-/// Picture properties for a track whose container said nothing about them.
-fn default_video(frame: &Frame) -> stillframe_core::VideoInfo {
-    stillframe_core::VideoInfo {
-        width: frame.width,
-        height: frame.height,
-        orientation: Default::default(),
-        pixel_aspect: None,
-        clean_aperture: None,
-        colour: Default::default(),
+/// A batch started by [`ImageGenerator::generate_images`].
+///
+/// Dropping the handle lets the batch run on; [`BatchHandle::cancel_all`] stops it.
+#[derive(Debug)]
+pub struct BatchHandle {
+    own: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BatchHandle {
+    /// Cancels every request of this batch not yet answered; callable from any thread.
+    pub fn cancel_all(&self) {
+        self.own.store(true, Ordering::Release);
+    }
+
+    /// True once every request has been answered.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Blocks until every request has been answered.
+    pub fn wait(mut self) {
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                log::error!("a batch thread panicked");
+            }
+        }
+    }
+
+    pub(crate) fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.own)
     }
 }

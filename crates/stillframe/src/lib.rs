@@ -29,14 +29,20 @@
 //! Supported today: MP4/MOV with H.264 (8-bit 4:2:0 progressive, what OpenH264 decodes).
 
 mod asset;
+mod asynchronous;
+mod batch;
 mod chroma;
 mod codecs;
 mod generator;
 mod options;
 mod render;
+mod session;
 
 pub use asset::{Asset, AssetInfo, TrackSummary};
-pub use generator::{GeneratedFrame, GeneratedImage, ImageGenerator};
+pub use asynchronous::{ImageFuture, ImageStream};
+pub use generator::{
+    BatchHandle, BatchItem, GeneratedFrame, GeneratedImage, GenerationResult, ImageGenerator,
+};
 pub use options::{ApertureMode, GeneratorOptions, MaximumSize};
 pub use stillframe_core::{
     Codec, CodedFormat, ContainerKind, Error, ErrorKind, Frame, Limits, Orientation, PixelAspect,

@@ -90,6 +90,7 @@ impl MaximumSize {
 /// | `maximum_size` | `maximumSize` | unbounded |
 /// | `applies_preferred_track_transform` | `appliesPreferredTrackTransform` | `false` |
 /// | `aperture_mode` | `apertureMode` | clean aperture |
+/// | `threads` | — | 0: one worker per available core |
 /// | `limits` | — | [`Limits::default`] |
 ///
 /// ```
@@ -107,6 +108,19 @@ pub struct GeneratorOptions {
     pub applies_preferred_track_transform: bool,
     /// Pixel aspect and clean aperture handling.
     pub aperture_mode: ApertureMode,
+    /// Worker threads a batch decodes groups of pictures on, each with its own
+    /// decoder; 0 means one per available core.
+    pub threads: usize,
     /// Resource bounds for reading the file.
     pub limits: Limits,
+}
+
+impl GeneratorOptions {
+    /// The number of batch workers `threads` asks for.
+    pub fn worker_threads(&self) -> usize {
+        if self.threads > 0 {
+            return self.threads;
+        }
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    }
 }
