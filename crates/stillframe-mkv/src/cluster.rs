@@ -13,7 +13,7 @@ use stillframe_core::{Error, Limits, Location, Result};
 use crate::block::{self, BlockError, FLAG_KEYFRAME};
 use crate::ebml::{self, Header};
 use crate::ids;
-use crate::layout::header_at;
+use crate::layout::streaming_header_at as header_at;
 use crate::source::{Source, READ_AHEAD};
 
 /// One frame of a block: where its bytes are.

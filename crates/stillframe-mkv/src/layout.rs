@@ -38,8 +38,22 @@ pub(crate) struct Layout {
     pub(crate) first_cluster: Option<u64>,
 }
 
+/// Bytes fetched for a lone element header: the header itself and, at the start of
+/// the file, the small elements that usually follow it.
+const HEADER_FETCH: usize = 4096;
+
 /// The element header at `offset`, or `None` when the file ends inside it.
 pub(crate) fn header_at<R: Read + Seek>(
+    source: &mut Source<R>,
+    offset: u64,
+) -> Result<Option<Header>> {
+    let bytes = source.peek_fetching(offset, MAX_HEADER_LENGTH, HEADER_FETCH)?;
+    Header::parse(bytes, offset)
+}
+
+/// The element header at `offset` while walking a cluster: a miss reads ahead, as
+/// the block headers that follow are wanted too.
+pub(crate) fn streaming_header_at<R: Read + Seek>(
     source: &mut Source<R>,
     offset: u64,
 ) -> Result<Option<Header>> {

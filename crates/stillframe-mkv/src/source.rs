@@ -45,8 +45,19 @@ impl<R: Read + Seek> Source<R> {
     }
 
     /// Up to `count` bytes at `offset` (`count` ≤ [`READ_AHEAD`]); fewer only where the
-    /// input ends, none at or past its end.
+    /// input ends, none at or past its end. A miss fetches [`READ_AHEAD`] bytes.
     pub(crate) fn peek(&mut self, offset: u64, count: usize) -> Result<&[u8]> {
+        self.peek_fetching(offset, count, READ_AHEAD)
+    }
+
+    /// Like [`Source::peek`], but a miss fetches only `fetch` bytes (at least `count`):
+    /// for lone element headers, where reading ahead would be wasted.
+    pub(crate) fn peek_fetching(
+        &mut self,
+        offset: u64,
+        count: usize,
+        fetch: usize,
+    ) -> Result<&[u8]> {
         let count = count.min(READ_AHEAD);
         let available = usize::try_from(self.len.saturating_sub(offset))
             .unwrap_or(usize::MAX)
@@ -57,7 +68,7 @@ impl<R: Read + Seek> Source<R> {
         if !in_window {
             let fetch = usize::try_from(self.len.saturating_sub(offset))
                 .unwrap_or(usize::MAX)
-                .min(READ_AHEAD);
+                .min(fetch.clamp(count, READ_AHEAD));
             self.window.clear();
             self.window.resize(fetch, 0);
             self.window_offset = offset;
