@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::path::{Path, PathBuf};
 
 use stillframe::{GeneratorOptions, ImageGenerator, Time, Tolerance};
 use stillframe_core::{Demuxer, Limits, SampleInfo};
@@ -20,11 +21,11 @@ struct Track {
 }
 
 fn load(file: &str) -> Track {
-    let mut demuxer = Mp4Demuxer::open(
-        File::open(common::fixture(file)).unwrap(),
-        Limits::default(),
-    )
-    .unwrap();
+    load_path(&common::fixture(file))
+}
+
+fn load_path(path: &Path) -> Track {
+    let mut demuxer = Mp4Demuxer::open(File::open(path).unwrap(), Limits::default()).unwrap();
     let track = demuxer
         .tracks()
         .iter()
@@ -72,7 +73,12 @@ fn minimum_for(track: &Track, targets: &BTreeSet<usize>) -> u64 {
 }
 
 fn exact_batch_decodes_the_minimum(file: &str, times: &[Time]) {
-    let track = load(file);
+    exact_batch_at_path_decodes_the_minimum(&common::fixture(file), times);
+}
+
+fn exact_batch_at_path_decodes_the_minimum(path: &Path, times: &[Time]) {
+    let file = path.display();
+    let track = load_path(path);
     assert!(
         track.discardable.iter().any(|&d| d),
         "{file} should have non-reference frames"
@@ -83,7 +89,7 @@ fn exact_batch_decodes_the_minimum(file: &str, times: &[Time]) {
         tolerance: Tolerance::ZERO,
         ..GeneratorOptions::default()
     };
-    let generator = ImageGenerator::open(common::fixture(file), options).unwrap();
+    let generator = ImageGenerator::open(path, options).unwrap();
     let results = generator.images_at(times);
     let mut decoded = 0;
     for (time, result) in times.iter().zip(&results) {
@@ -153,4 +159,50 @@ fn default_tolerance_thumbnails_cost_one_keyframe_each() {
     // Each distinct keyframe is decoded once, and nothing else.
     assert_eq!(generator.frames_decoded(), actual.len() as u64);
     assert_eq!(actual.len(), keyframes.len());
+}
+
+/// The benchmark jobs of `benches/compare.sh` decode the minimum too. Needs the large
+/// file from `tests/fixtures/make.sh --bench` (or `STILLFRAME_BENCH_FILE`).
+#[test]
+#[ignore = "needs the benchmark file made by tests/fixtures/make.sh --bench"]
+fn benchmark_jobs_decode_the_minimum() {
+    let path = std::env::var_os("STILLFRAME_BENCH_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::fixture("bench/bench_1080p.mp4"));
+    if !path.exists() {
+        panic!(
+            "{} is missing: run tests/fixtures/make.sh --bench",
+            path.display()
+        );
+    }
+    let track = load_path(&path);
+    let end = track
+        .samples
+        .iter()
+        .map(|s| s.pts + i64::from(s.duration))
+        .max()
+        .unwrap();
+    let duration = Time::new(end, track.timescale).unwrap();
+    // Job (b): ten exact times at the middle of each tenth, as compare.sh asks.
+    let tenths: Vec<Time> = (0..10)
+        .map(|i| {
+            let millis = (duration.as_secs_f64() * 1000.0 * (i as f64 + 0.5) / 10.0).round() as i64;
+            Time::from_millis(millis)
+        })
+        .collect();
+    exact_batch_at_path_decodes_the_minimum(&path, &tenths);
+    // Job (c): one image every 10 s with the default tolerance costs one sample each.
+    let generator = ImageGenerator::open(&path, GeneratorOptions::default()).unwrap();
+    let times: Vec<Time> = (0..)
+        .map(|i| Time::from_secs(i * 10))
+        .take_while(|&t| t < duration)
+        .collect();
+    let results = generator.images_at(&times);
+    let distinct: BTreeSet<Time> = results.iter().map(|r| r.as_ref().unwrap().actual).collect();
+    assert_eq!(generator.frames_decoded(), distinct.len() as u64);
+    eprintln!(
+        "every 10 s: {} images from {} decoded samples",
+        times.len(),
+        generator.frames_decoded()
+    );
 }
