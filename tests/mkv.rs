@@ -314,3 +314,20 @@ fn times_past_the_end_fail_unless_tolerance_allows() {
     let lenient = ImageGenerator::open(path(file), GeneratorOptions::default()).unwrap();
     assert!(lenient.image_at(Time::from_secs(60)).is_ok());
 }
+
+/// Needs `Session::plan_batch` (crates/stillframe/src/session.rs) to extend the index
+/// for every requested time, not only the latest: with Cues, `index_until(T)` reads
+/// the span around `T`, not everything before it.
+#[test]
+#[ignore = "needs plan_batch to call index_until for each requested time"]
+fn batches_get_the_frames_single_requests_get() {
+    let file = "long.mkv";
+    let reference = reference(file);
+    let picks = [50usize, 300, 595, 10];
+    let times: Vec<Time> = picks.iter().map(|&i| reference.frames[i].pts).collect();
+    let results = exact_generator(file).images_at(&times);
+    for (&i, result) in picks.iter().zip(results) {
+        let made = result.unwrap();
+        assert_eq!(made.actual, reference.frames[i].pts, "frame {i}");
+    }
+}
