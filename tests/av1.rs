@@ -58,8 +58,15 @@ fn every_frame_of_every_fixture_is_bit_exact_in_order() {
             let made = generator
                 .frame_at(*pts)
                 .unwrap_or_else(|e| panic!("{name}: frame {index} at {pts}: {e}"));
-            assert_eq!(made.actual, *pts, "{name}: frame {index} is the wrong frame");
-            assert_eq!(&common::frame_md5(&made.frame), md5, "{name}: frame {index}");
+            assert_eq!(
+                made.actual, *pts,
+                "{name}: frame {index} is the wrong frame"
+            );
+            assert_eq!(
+                &common::frame_md5(&made.frame),
+                md5,
+                "{name}: frame {index}"
+            );
         }
         // In order, each sample is decoded once: the decoder is reused.
         assert_eq!(
@@ -85,7 +92,11 @@ fn frames_requested_out_of_order_are_bit_exact() {
             let (pts, md5) = &reference[index];
             let made = generator.frame_at(*pts).unwrap();
             assert_eq!(made.actual, *pts, "{name}: frame {index}");
-            assert_eq!(&common::frame_md5(&made.frame), md5, "{name}: frame {index}");
+            assert_eq!(
+                &common::frame_md5(&made.frame),
+                md5,
+                "{name}: frame {index}"
+            );
         }
     }
 }

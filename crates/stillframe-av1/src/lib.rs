@@ -54,6 +54,12 @@
 //!   entry points on their own: the first may be followed by frames that refer to
 //!   older ones, the second needs the first. Decoding such streams starts at the
 //!   previous shown key frame.
+//! - **rav1d always runs frame-threaded** (at least two threads and two frame
+//!   contexts): with a single frame context, rav1d 1.1 aborts the process on a
+//!   frame whose tile data fails to decode (its error path unwraps a header it
+//!   has already released, inside an `extern "C"` function). With one frame of
+//!   delay asked for, the decoder drains after every packet, so frames still
+//!   come out right after their packet. libdav1d does not need this.
 //! - Large-scale tile decoding (tile list OBUs) is not supported by the decoders'
 //!   frame API; such streams fail with a typed error.
 
