@@ -164,6 +164,7 @@ bit_exact_tests! {
     baseline => "baseline.mkv",
     vfr => "vfr.mkv",
     odd_size => "odd_size.mkv",
+    av1_webm => "av1.webm",
 }
 
 /// B-frame streams: OpenH264 drifts from ffmpeg's pixels (cisco/openh264 #3269), so

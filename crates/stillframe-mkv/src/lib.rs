@@ -11,7 +11,8 @@
 //!   anything else is [`Error::Unsupported`], a broken header [`Error::Malformed`]),
 //!   the Segment's level-1 elements up to the first Cluster, every SeekHead
 //!   (several, and SeekHeads pointing at SeekHeads), Info, Tracks and Cues. No
-//!   cluster is read. Opening a 60 s fixture reads its first 16 KiB and its Cues.
+//!   cluster is read: opening the 60 s, 460 KB `long.mkv` fixture reads 13.6 KB,
+//!   and an exact request at 59.5 s then reads 7.8 KB more (its cluster).
 //! - **A lazy index driven by the Cues.** [`Demuxer::index_until`] reads, for a
 //!   request at `T`, the clusters from the cued keyframe at or before `T` through the
 //!   next cued keyframe after it: a seek near the end of a long file reads about
@@ -29,6 +30,13 @@
 //!   time; the planner only ever walks from a sync sample forward inside one run.
 //!   Cue spans start at clusters the Cues name for the first video track, so a run
 //!   of *another* track may begin with frames that depend on an earlier run.
+//!
+//!   **Contract for callers.** With Cues, `index_until(T)` guarantees the frames
+//!   around `T` (the cued keyframe at or before `T` through the first keyframe
+//!   after it), not every frame before `T` as [`Demuxer::index_until`] words it for
+//!   scanning demuxers. A caller planning several times must call it for each of
+//!   them; planning an earlier time on an index extended only for a later one picks
+//!   the wrong frame.
 //! - **Timing.** Presentation times are block times: Cluster Timestamp plus the
 //!   block's relative timestamp, in a timescale that represents them exactly
 //!   (`10⁹ / gcd(10⁹, TimestampScale)`, 1000 for the usual 1 ms). Laced frames
