@@ -122,13 +122,19 @@ pub(crate) fn read<R: Read + Seek>(
                     })?;
                 timestamp = value;
             }
-            ids::SIMPLE_BLOCK => {
-                if let Some(block) = read_block(source, &child, timestamp, limits, None)? {
-                    cluster.blocks.push(block);
-                }
-            }
-            ids::BLOCK_GROUP => {
-                if let Some(block) = read_group(source, &child, timestamp, limits)? {
+            ids::SIMPLE_BLOCK | ids::BLOCK_GROUP => {
+                // Real clusters hold a few thousand blocks; millions of tiny ones
+                // would only exhaust memory.
+                limits.check_entries(
+                    "blocks in one Matroska cluster",
+                    cluster.blocks.len() as u64 + 1,
+                )?;
+                let block = if child.id == ids::SIMPLE_BLOCK {
+                    read_block(source, &child, timestamp, limits, None)?
+                } else {
+                    read_group(source, &child, timestamp, limits)?
+                };
+                if let Some(block) = block {
                     cluster.blocks.push(block);
                 }
             }

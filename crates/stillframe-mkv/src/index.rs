@@ -26,7 +26,7 @@ use std::ops::Range;
 use stillframe_core::{Error, Limits, Result, Rounding, SampleInfo, Time};
 
 use crate::batch::{self, TrackTiming};
-use crate::cluster::{self, Block};
+use crate::cluster;
 use crate::cues::CuePoint;
 use crate::ebml::Header;
 use crate::ids;
@@ -374,28 +374,100 @@ impl Index {
         }
         let (start, end) = (span.start, span.end);
         let continues = last.is_some_and(|l| l + 1 == index);
-        let (blocks, stop) = match read_clusters(source, start, end, self.segment_end, limits) {
-            Ok(read) => read,
-            Err(error) if error.kind() == stillframe_core::ErrorKind::Io => return Err(error),
-            Err(error) => {
-                let stop = stop_for(&error, source.len());
-                if let Some(span) = spans.get_mut(index) {
-                    span.state = SpanState::Failed(stop);
+        if start >= source.len() {
+            let error = Error::truncated(format!(
+                "the clusters at byte {start} and later were cut off (the file has {} bytes)",
+                source.len()
+            ));
+            if let Some(span) = spans.get_mut(index) {
+                span.state = SpanState::Failed(Stop::Cut(source.len()));
+            }
+            return Err(error);
+        }
+        // Cluster by cluster, so a span of many clusters (sparse Cues) never holds
+        // more than one cluster's blocks in memory.
+        let mut ranges: Option<Vec<Range<usize>>> = None;
+        let mut stop = None;
+        let mut position = start;
+        let outcome: Result<()> = loop {
+            if position >= end {
+                break Ok(());
+            }
+            let offset = if ranges.is_none() {
+                // A span starts at the cluster its cue names.
+                position
+            } else {
+                match next_cluster(source, position, end) {
+                    Ok(ClusterSearch::At(offset)) => offset,
+                    Ok(ClusterSearch::End) => break Ok(()),
+                    Ok(ClusterSearch::Stopped(why)) => {
+                        stop = Some(why);
+                        break Ok(());
+                    }
+                    Err(error) => break Err(error),
                 }
+            };
+            let read = match cluster::read(source, offset, self.segment_end, limits) {
+                Ok(read) => read,
+                Err(error) => break Err(error),
+            };
+            let continues = ranges.is_some() || continues;
+            let added = match batch::append(
+                &read.blocks,
+                &self.timings,
+                &self.timebase,
+                &mut self.samples,
+                continues,
+                limits,
+            ) {
+                Ok(added) => added,
+                Err(error) => break Err(error),
+            };
+            ranges = Some(match ranges.take() {
+                None => added,
+                Some(before) => before
+                    .into_iter()
+                    .zip(added)
+                    .map(|(a, b)| a.start..b.end)
+                    .collect(),
+            });
+            if read.cut {
+                stop = Some(Stop::Cut(source.len()));
+                break Ok(());
+            }
+            if read.next <= position {
+                break Ok(());
+            }
+            position = read.next;
+        };
+        let Some(span) = spans.get_mut(index) else {
+            return outcome;
+        };
+        match (outcome, ranges) {
+            (Ok(()), ranges) => {
+                let empty = self.samples.iter().map(|s| s.len()..s.len()).collect();
+                span.state = SpanState::Read {
+                    ranges: ranges.unwrap_or(empty),
+                    stop,
+                };
+                *last = Some(index);
+            }
+            // Nothing of the span could be read: it fails, now and later.
+            (Err(error), None) => {
+                span.state = SpanState::Failed(stop_for(&error, source.len()));
                 return Err(error);
             }
-        };
-        let ranges = batch::append(
-            &blocks,
-            &self.timings,
-            &self.timebase,
-            &mut self.samples,
-            continues,
-            limits,
-        )?;
-        *last = Some(index);
-        if let Some(span) = spans.get_mut(index) {
-            span.state = SpanState::Read { ranges, stop };
+            // Part of it was indexed and stays: the span ends where the failure is.
+            (Err(error), Some(ranges)) => {
+                span.state = SpanState::Read {
+                    ranges,
+                    stop: Some(stop_for(&error, source.len())),
+                };
+                *last = Some(index);
+                if error.kind() == stillframe_core::ErrorKind::Io {
+                    return Err(error);
+                }
+            }
         }
         Ok(())
     }
@@ -472,54 +544,6 @@ fn spans_from_cues<R: Read + Seek>(
             })
             .collect(),
     ))
-}
-
-/// Reads the clusters from `start` up to `end`; returns their blocks and why the
-/// stretch ended early, if it did.
-fn read_clusters<R: Read + Seek>(
-    source: &mut Source<R>,
-    start: u64,
-    end: u64,
-    segment_end: u64,
-    limits: &Limits,
-) -> Result<(Vec<Block>, Option<Stop>)> {
-    if start >= source.len() {
-        return Err(Error::truncated(format!(
-            "the clusters at byte {start} and later were cut off (the file has {} bytes)",
-            source.len()
-        )));
-    }
-    let mut blocks = Vec::new();
-    let mut position = start;
-    let mut first = true;
-    while position < end {
-        let offset = if first {
-            // A span must start at the cluster its cue names.
-            position
-        } else {
-            match next_cluster(source, position, end)? {
-                ClusterSearch::At(offset) => offset,
-                ClusterSearch::End => break,
-                ClusterSearch::Stopped(stop) => return Ok((blocks, Some(stop))),
-            }
-        };
-        first = false;
-        let read = match cluster::read(source, offset, segment_end, limits) {
-            Ok(read) => read,
-            Err(error) if blocks.is_empty() => return Err(error),
-            Err(error) if error.kind() == stillframe_core::ErrorKind::Io => return Err(error),
-            Err(error) => return Ok((blocks, Some(stop_for(&error, source.len())))),
-        };
-        blocks.extend(read.blocks);
-        if read.cut {
-            return Ok((blocks, Some(Stop::Cut(source.len()))));
-        }
-        if read.next <= position {
-            break;
-        }
-        position = read.next;
-    }
-    Ok((blocks, None))
 }
 
 enum ClusterSearch {
