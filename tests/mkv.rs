@@ -343,11 +343,9 @@ fn times_past_the_end_fail_unless_tolerance_allows() {
     assert!(lenient.image_at(Time::from_secs(60)).is_ok());
 }
 
-/// Needs `Session::plan_batch` (crates/stillframe/src/session.rs) to extend the index
-/// for every requested time, not only the latest: with Cues, `index_until(T)` reads
-/// the span around `T`, not everything before it.
+/// With Cues, `index_until(T)` reads only the span around `T`, so a batch must index
+/// around every requested time, not only the latest.
 #[test]
-#[ignore = "needs plan_batch to call index_until for each requested time"]
 fn batches_get_the_frames_single_requests_get() {
     let file = "long.mkv";
     let reference = reference(file);

@@ -113,7 +113,8 @@ fn load_reference(path: &Path) -> Option<Reference> {
 
 fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> FileReport {
     let mut report = FileReport::default();
-    let asset = match Asset::open(file) {
+    // Lazily indexed containers (Matroska) must be indexed whole to compare every frame.
+    let asset = match Asset::open(file).and_then(|mut asset| asset.index_fully().map(|()| asset)) {
         Ok(asset) => asset,
         Err(error) => {
             report.open_error = Some(error.kind().name().to_owned());

@@ -27,10 +27,16 @@ pub trait Demuxer: Send {
     /// Fails only for a track index out of range.
     fn samples(&self, track: usize) -> Result<&[SampleInfo]>;
 
-    /// Extends the index of `track` to hold every sample presented at or before
-    /// `until`, and the first random access point after it when there is one, so a
-    /// request at `until` can be planned. Pass [`Time::POSITIVE_INFINITY`] to index the
-    /// whole track. Returns `true` once the whole track is indexed.
+    /// Extends the index of `track` so a request at `until` can be planned: the frame on
+    /// screen at `until`, every sample from the random access point before it, and the
+    /// first random access point after it when there is one. A container with a seek
+    /// index (Matroska Cues) may read only that stretch, not everything before it, so a
+    /// caller planning several times calls this for each. Pass
+    /// [`Time::POSITIVE_INFINITY`] to index the whole track. Returns `true` once the
+    /// whole track is indexed.
+    ///
+    /// Samples are appended in stretches that each begin at a random access point and
+    /// run without gaps in decode order; indices already handed out never change.
     ///
     /// Demuxers that index everything when opened (MP4) keep this default. Those that
     /// index lazily (Matroska without Cues) read only as far as asked, keep what they

@@ -141,14 +141,10 @@ impl Session {
     /// Plans `requests` together, with every group of pictures starting at a random
     /// access point the bitstream confirms.
     pub(crate) fn plan_batch(&mut self, requests: &[(Time, Tolerance)]) -> Result<BatchPlan> {
-        // The index must reach each frame on screen; `index_until` adds the next
-        // random access point, which is as far as any cheaper choice can lie.
-        let latest = requests
-            .iter()
-            .map(|&(time, _)| time)
-            .max()
-            .unwrap_or(Time::ZERO);
-        self.extend_index(latest)?;
+        // A lazily indexed container reads around each time asked for (with Cues,
+        // only around it), so every requested time must be indexed, not just the latest.
+        let times: Vec<Time> = requests.iter().map(|&(time, _)| time).collect();
+        self.extend_index(&times)?;
         loop {
             let batch = plan_batch(&self.index, self.timescale.get(), requests);
             let mut demoted_any = false;
@@ -165,7 +161,7 @@ impl Session {
 
     /// Plans `requested`, demoting sync samples the bitstream says are not entry points.
     fn plan(&mut self, requested: Time, tolerance: Tolerance) -> Result<Plan> {
-        self.extend_index(requested)?;
+        self.extend_index(&[requested])?;
         loop {
             let mut chosen = plan(
                 &self.index,
@@ -206,13 +202,22 @@ impl Session {
         Ok(false)
     }
 
-    /// Lets a lazily indexed container read as far as `until` needs.
-    fn extend_index(&mut self, until: Time) -> Result<()> {
+    /// Lets a lazily indexed container read what planning `times` needs, then rebuilds
+    /// the frame index once if anything was added.
+    fn extend_index(&mut self, times: &[Time]) -> Result<()> {
         if self.fully_indexed {
             return Ok(());
         }
         let track = self.track.index;
-        self.fully_indexed = self.asset.demuxer.index_until(track, until)?;
+        let mut sorted = times.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        for time in sorted {
+            if self.asset.demuxer.index_until(track, time)? {
+                self.fully_indexed = true;
+                break;
+            }
+        }
         let samples = self.asset.demuxer.samples(track)?;
         if samples.len() != self.index.sample_count() {
             self.index = FrameIndex::new(samples);
