@@ -91,6 +91,7 @@ right_frame_tests! {
     fragmented_right_frames => "fragmented.mp4",
     moov_at_end_right_frames => "moov_at_end.mp4",
     rotated_right_frames => "rotated.mov",
+    rotated270_right_frames => "rotated270.mp4",
     anamorphic_right_frames => "anamorphic.mp4",
     open_gop_right_frames => "open_gop.mp4",
     bt601_full_right_frames => "bt601_full.mp4",
