@@ -7,14 +7,21 @@
 # FILE defaults to tests/fixtures/bench/bench_1080p.mp4 (made by
 # `tests/fixtures/make.sh --bench`: 1080p H.264 High, 60 s, 25 fps, a keyframe every 10 s).
 # Needs ffmpeg and hyperfine (apt-get install ffmpeg hyperfine) and python3.
+# On a busy machine, run it with raised priority so both sides get the CPU alike:
+#   nice -n -15 benches/compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FILE=${1:-tests/fixtures/bench/bench_1080p.mp4}
 RUNS=${2:-5}
 [ -f "$FILE" ] || { echo "no $FILE: run tests/fixtures/make.sh --bench first" >&2; exit 2; }
 
-cargo build --release -q -p stillframe-cli
-SF=$PWD/target/release/stillframe
+# STILLFRAME_BIN may name a prebuilt binary; otherwise this tree is built.
+if [ -n "${STILLFRAME_BIN:-}" ]; then
+  SF=$STILLFRAME_BIN
+else
+  cargo build --release -q -p stillframe-cli
+  SF=$PWD/target/release/stillframe
+fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 FF="ffmpeg -v error -nostdin -y"
