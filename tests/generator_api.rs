@@ -41,8 +41,8 @@ fn batch_answers_in_request_order_with_duplicates_and_unsorted_times() {
         assert_eq!(made.actual, *time);
         let alone = single.image_at(*time).unwrap();
         assert_eq!(
-            made.image.as_raw(),
-            alone.image.as_raw(),
+            made.image.as_bytes(),
+            alone.image.as_bytes(),
             "batch and single differ at {time}"
         );
     }

@@ -3,9 +3,18 @@
 
 mod common;
 
-use stillframe::{ApertureMode, GeneratorOptions, ImageGenerator, MaximumSize, Tolerance};
+use stillframe::{
+    ApertureMode, GeneratedImage, GeneratorOptions, ImageGenerator, MaximumSize, OutputFormat,
+    Tolerance,
+};
 
 fn image_of_frame_10(file: &str, options: GeneratorOptions) -> image::RgbImage {
+    let made = made_of_frame_10(file, options);
+    assert_eq!(made.colour.matrix, 0, "RGB pixels");
+    made.image.into_rgb8()
+}
+
+fn made_of_frame_10(file: &str, options: GeneratorOptions) -> GeneratedImage {
     let pts = common::reference(file).frames[10].pts;
     let options = GeneratorOptions {
         tolerance: Tolerance::ZERO,
@@ -14,7 +23,7 @@ fn image_of_frame_10(file: &str, options: GeneratorOptions) -> image::RgbImage {
     let generator = ImageGenerator::open(common::fixture(file), options).unwrap();
     let made = generator.image_at(pts).unwrap();
     assert_eq!(made.actual, pts);
-    made.image
+    made
 }
 
 fn assert_colour_matches_ffmpeg(file: &str) {
@@ -109,4 +118,34 @@ fn maximum_size_fits_the_upright_display_shape() {
         image_of_frame_10("anamorphic.mp4", boxed).dimensions(),
         (100, 75)
     );
+}
+
+#[test]
+fn corpus_rotate_and_reflect_matrix_shows_the_picture_transposed() {
+    // A phone clip whose tkhd matrix turns and mirrors: (x, y) is shown at (y, x).
+    // tests/render_colour.rs checks the same matrix against ffmpeg on a fixture; this
+    // checks the real file when the shared corpus is there.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/axm__sample_rotate_and_reflect.mp4");
+    if !path.exists() {
+        eprintln!("skipped: {} is not here", path.display());
+        return;
+    }
+    let luma = |transform: bool| {
+        let options = GeneratorOptions {
+            tolerance: Tolerance::ZERO,
+            applies_preferred_track_transform: transform,
+            output_format: OutputFormat::Luma8,
+            ..GeneratorOptions::default()
+        };
+        let generator = ImageGenerator::open(&path, options).unwrap();
+        let first = stillframe::Time::ZERO;
+        generator.image_at(first).unwrap().image.into_luma8()
+    };
+    let (raw, shown) = (luma(false), luma(true));
+    assert_eq!(raw.dimensions(), (1080, 720));
+    assert_eq!(shown.dimensions(), (720, 1080));
+    for (x, y, pixel) in shown.enumerate_pixels() {
+        assert_eq!(pixel, raw.get_pixel(y, x), "at ({x}, {y})");
+    }
 }

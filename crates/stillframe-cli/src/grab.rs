@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use image::ImageFormat;
 use serde::Serialize;
 use stillframe::{
-    ApertureMode, Error, GeneratorOptions, ImageGenerator, MaximumSize, Time, Tolerance,
+    ApertureMode, DynamicRangePolicy, Error, GeneratorOptions, ImageGenerator, MaximumSize,
+    OutputFormat, Time, Tolerance,
 };
 
 use crate::time_arg::{parse_duration, parse_positive_duration, parse_size, parse_time};
@@ -54,7 +55,8 @@ pub struct GrabArgs {
     #[arg(long, value_enum, default_value_t = Aperture::Clean)]
     aperture: Aperture,
     /// Output path; {i} becomes the request's index. The extension picks the format:
-    /// .png, .jpg/.jpeg or .webp (lossless).
+    /// .png (8 or 16 bits), .jpg/.jpeg (8 bits, lossy: see --quality) or .webp
+    /// (8 bits, always lossless).
     #[arg(
         short = 'o',
         long = "output",
@@ -62,9 +64,38 @@ pub struct GrabArgs {
         default_value = "frame-{i}.png"
     )]
     output: String,
+    /// JPEG quality, 1 (smallest) to 100 (best); ignored for PNG and WebP.
+    #[arg(long, value_name = "1-100", default_value_t = 90,
+          value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Pixel type of the images: rgb8, rgba8 (opaque alpha), rgb16, rgba16, gray8 or
+    /// gray16 (the picture's luma). 16-bit types need .png; JPEG and WebP round to 8 bits.
+    #[arg(long, value_enum, value_name = "TYPE", default_value_t = Pixels::Rgb8)]
+    pixels: Pixels,
+    /// HDR (PQ/HLG) pictures: sdr tone-maps them to SDR BT.709; source keeps their
+    /// transfer and primaries in 16 bits (use a .png output). SDR pictures are the
+    /// same either way.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = DynamicRange::Sdr)]
+    dynamic_range: DynamicRange,
     /// Print one JSON object per request on stdout.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Pixels {
+    Rgb8,
+    Rgba8,
+    Rgb16,
+    Rgba16,
+    Gray8,
+    Gray16,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DynamicRange {
+    Sdr,
+    Source,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -83,9 +114,6 @@ struct RequestJson {
     path: Option<String>,
     error: Option<String>,
 }
-
-/// JPEG quality used when the output is .jpg.
-const JPEG_QUALITY: u8 = 90;
 
 /// Grabs every requested time; exit 0 when all succeeded, 1 when any failed.
 pub fn run(args: &GrabArgs) -> Result<ExitCode, Error> {
@@ -107,8 +135,9 @@ pub fn run(args: &GrabArgs) -> Result<ExitCode, Error> {
     let mut all_succeeded = true;
     for (index, (&requested, result)) in times.iter().zip(results).enumerate() {
         let path = args.output.replace("{i}", &index.to_string());
-        let outcome = result
-            .and_then(|made| save(&made.image, Path::new(&path), format).map(|()| made.actual));
+        let outcome = result.and_then(|made| {
+            save(&made.image, Path::new(&path), format, args.quality).map(|()| made.actual)
+        });
         all_succeeded &= outcome.is_ok();
         report(args.json, index, requested, &path, outcome);
     }
@@ -163,6 +192,18 @@ fn options(args: &GrabArgs) -> GeneratorOptions {
             Aperture::Production => ApertureMode::Production,
             Aperture::Encoded => ApertureMode::Encoded,
         },
+        output_format: match args.pixels {
+            Pixels::Rgb8 => OutputFormat::Rgb8,
+            Pixels::Rgba8 => OutputFormat::Rgba8,
+            Pixels::Rgb16 => OutputFormat::Rgb16,
+            Pixels::Rgba16 => OutputFormat::Rgba16,
+            Pixels::Gray8 => OutputFormat::Luma8,
+            Pixels::Gray16 => OutputFormat::Luma16,
+        },
+        dynamic_range_policy: match args.dynamic_range {
+            DynamicRange::Sdr => DynamicRangePolicy::ForceSdr,
+            DynamicRange::Source => DynamicRangePolicy::MatchSource,
+        },
         threads: args.threads,
         ..GeneratorOptions::default()
     }
@@ -183,15 +224,34 @@ fn output_format(pattern: &str) -> Result<ImageFormat, Error> {
     }
 }
 
-fn save(image: &image::RgbImage, path: &Path, format: ImageFormat) -> Result<(), Error> {
+/// Writes `image` as PNG (any pixel type), JPEG at `quality` or lossless WebP (both
+/// 8-bit: deeper images are rounded, alpha is dropped for JPEG).
+fn save(
+    image: &image::DynamicImage,
+    path: &Path,
+    format: ImageFormat,
+    quality: u8,
+) -> Result<(), Error> {
+    use image::DynamicImage;
     let file = std::fs::File::create(path)?;
     let mut writer = std::io::BufWriter::new(file);
     let encoded = match format {
-        ImageFormat::Jpeg => image.write_with_encoder(
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut writer, JPEG_QUALITY),
-        ),
+        ImageFormat::Jpeg => {
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut writer, quality);
+            match image {
+                DynamicImage::ImageLuma8(_) | DynamicImage::ImageLuma16(_) => {
+                    DynamicImage::ImageLuma8(image.to_luma8()).write_with_encoder(encoder)
+                }
+                _ => DynamicImage::ImageRgb8(image.to_rgb8()).write_with_encoder(encoder),
+            }
+        }
         ImageFormat::WebP => {
-            image.write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut writer))
+            let encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut writer);
+            if image.color().has_alpha() {
+                DynamicImage::ImageRgba8(image.to_rgba8()).write_with_encoder(encoder)
+            } else {
+                DynamicImage::ImageRgb8(image.to_rgb8()).write_with_encoder(encoder)
+            }
         }
         _ => image.write_with_encoder(image::codecs::png::PngEncoder::new(&mut writer)),
     };
@@ -238,5 +298,81 @@ fn report(json: bool, index: usize, requested: Time, path: &str, outcome: Result
             requested.as_secs_f64(),
             crate::one_line(&error.to_string())
         ),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use image::{DynamicImage, ImageBuffer, Luma, Rgb};
+
+    fn gradient() -> DynamicImage {
+        DynamicImage::ImageRgb16(ImageBuffer::from_fn(64, 48, |x, y| {
+            Rgb([(x * 1000) as u16, (y * 1300) as u16, ((x + y) * 600) as u16])
+        }))
+    }
+
+    #[test]
+    fn png_keeps_sixteen_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep.png");
+        save(&gradient(), &path, ImageFormat::Png, 90).unwrap();
+        let back = image::open(&path).unwrap();
+        assert_eq!(back, gradient());
+    }
+
+    #[test]
+    fn jpeg_quality_is_applied_and_deep_images_are_narrowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let low = dir.path().join("low.jpg");
+        let high = dir.path().join("high.jpg");
+        save(&gradient(), &low, ImageFormat::Jpeg, 10).unwrap();
+        save(&gradient(), &high, ImageFormat::Jpeg, 100).unwrap();
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert!(
+            size(&low) < size(&high),
+            "{} vs {}",
+            size(&low),
+            size(&high)
+        );
+        let back = image::open(&high).unwrap();
+        assert_eq!(back.color(), image::ColorType::Rgb8);
+        let gray = DynamicImage::ImageLuma8(ImageBuffer::from_fn(16, 16, |x, _| Luma([x as u8])));
+        let path = dir.path().join("gray.jpg");
+        save(&gray, &path, ImageFormat::Jpeg, 90).unwrap();
+        assert_eq!(image::open(&path).unwrap().color(), image::ColorType::L8);
+    }
+
+    #[test]
+    fn webp_is_lossless_at_eight_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frame.webp");
+        let rgba = DynamicImage::ImageRgba8(gradient().to_rgba8());
+        save(&rgba, &path, ImageFormat::WebP, 1).unwrap();
+        assert_eq!(image::open(&path).unwrap().to_rgba8(), rgba.to_rgba8());
+    }
+
+    #[test]
+    fn quality_outside_one_to_a_hundred_is_a_usage_error() {
+        use clap::Parser;
+        #[derive(Debug, clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            grab: GrabArgs,
+        }
+        for bad in ["0", "101"] {
+            let parsed = Wrapper::try_parse_from(["x", "in.mp4", "--at", "1", "--quality", bad]);
+            assert!(parsed.is_err(), "--quality {bad} accepted");
+        }
+        let ok = Wrapper::try_parse_from(["x", "in.mp4", "--at", "1", "--quality", "55"]).unwrap();
+        assert_eq!(ok.grab.quality, 55);
+        assert_eq!(
+            Wrapper::try_parse_from(["x", "in.mp4", "--at", "1"])
+                .unwrap()
+                .grab
+                .quality,
+            90
+        );
     }
 }

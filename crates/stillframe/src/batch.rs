@@ -8,7 +8,7 @@ use stillframe_core::{CodedFormat, Error, Frame, Packet, Result, Time, VideoDeco
 use stillframe_seek::{Assignment, BatchPlan, GopJob};
 
 use crate::generator::{Cancel, Shared};
-use crate::render::{render, RenderSettings};
+use crate::render::{render, RenderSettings, RenderedImage};
 use crate::{GeneratedImage, GeneratorOptions};
 
 /// Receives each request's outcome, from whichever thread produced it.
@@ -208,7 +208,7 @@ fn answer(
     context: &JobContext,
     once: &ExactlyOnce<'_>,
 ) {
-    let mut rendered: Vec<(i64, Result<image::RgbImage>)> = Vec::new();
+    let mut rendered: Vec<(i64, Result<RenderedImage>)> = Vec::new();
     let mut credited: Vec<i64> = Vec::new();
     for &(index, assignment) in requests {
         let requested = times.get(index).copied().unwrap_or(Time::ZERO);
@@ -253,8 +253,9 @@ fn answer(
             .map(|(_, image)| image.as_ref().cloned().map_err(Error::duplicate));
         let result = image
             .unwrap_or_else(|| Err(Error::codec("rendering lost")))
-            .map(|image| GeneratedImage {
-                image,
+            .map(|made| GeneratedImage {
+                image: made.image,
+                colour: made.colour,
                 requested,
                 actual: Time::from_ticks(pts, context.timescale),
                 frames_decoded,

@@ -5,19 +5,24 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use stillframe_core::{Error, Frame, Result, Time, TrackInfo};
+use stillframe_core::{ColourDescription, Error, Frame, Result, Time, TrackInfo};
 
 use crate::asynchronous::{ImageFuture, ImageStream};
 use crate::batch::run_batch;
-use crate::render::render;
+use crate::render::{render, RenderSettings};
 use crate::session::Session;
 use crate::{Asset, AssetInfo, GeneratorOptions};
 
 /// An image made for a requested time.
 #[derive(Debug, Clone)]
 pub struct GeneratedImage {
-    /// The picture, ready to save or display.
-    pub image: image::RgbImage,
+    /// The picture, ready to save or display, in the
+    /// [`crate::GeneratorOptions::output_format`] asked for (8-bit RGB by default).
+    pub image: image::DynamicImage,
+    /// What the pixels are: primaries and transfer (the source's, or BT.709 after
+    /// tone mapping), matrix 0 for RGB (or the luma weights' matrix for luma
+    /// images), full range.
+    pub colour: ColourDescription,
     /// The time that was asked for.
     pub requested: Time,
     /// The presentation time of the frame the image shows (`actualTime` in AVFoundation).
@@ -28,10 +33,26 @@ pub struct GeneratedImage {
 }
 
 /// A decoded frame made for a requested time, without conversion to RGB.
+///
+/// `frame` is the decoder's picture as it is, codec cropping applied:
+/// - `frame.format`: chroma subsampling (4:2:0, 4:2:2, 4:4:4 or monochrome) and bit
+///   depth; planes are Y, U, V (Y alone for monochrome), 8-bit samples as bytes,
+///   9–12-bit samples as little-endian `u16` (the value in the low bits, not scaled);
+/// - each [`stillframe_core::Plane`] has its own `stride` in bytes (row padding is
+///   not picture), `width` in samples and `height` in rows — chroma planes are
+///   `ceil(width / 2)` wide for 4:2:0 and 4:2:2, `ceil(height / 2)` tall for 4:2:0;
+/// - `frame.pts` is in the track's timescale ([`ImageGenerator::track`]), `actual`
+///   the same instant as a [`Time`];
+/// - `frame.colour` is what the bitstream says; `settings.colour` adds what the codec
+///   configuration and the container say, and the rest of `settings` the aperture,
+///   pixel aspect and transform, so [`crate::convert`]`(&frame, &settings)` makes the
+///   image [`ImageGenerator::image_at`] would.
 #[derive(Debug, Clone)]
 pub struct GeneratedFrame {
     /// The decoded planes, codec cropping applied.
     pub frame: Frame,
+    /// How the generator would render this frame with its current options.
+    pub settings: RenderSettings,
     /// The time that was asked for.
     pub requested: Time,
     /// The presentation time of the frame.
@@ -235,6 +256,7 @@ impl ImageGenerator {
         let decoded = session.frame_for(requested, options.tolerance, &|| false)?;
         Ok(GeneratedFrame {
             actual: session.time(decoded.frame.pts),
+            settings: session.render_settings(&decoded.frame, &options),
             frame: decoded.frame,
             requested,
             frames_decoded: decoded.frames_decoded,
@@ -251,8 +273,10 @@ impl ImageGenerator {
             (decoded, settings, actual)
         };
         // Rendering needs no lock: other requests may decode meanwhile.
+        let rendered = render(&decoded.frame, &settings)?;
         Ok(GeneratedImage {
-            image: render(&decoded.frame, &settings)?,
+            image: rendered.image,
+            colour: rendered.colour,
             requested,
             actual,
             frames_decoded: decoded.frames_decoded,

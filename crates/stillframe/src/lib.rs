@@ -22,29 +22,38 @@
 //! 2. For a requested time and tolerance, the planner picks the acceptable frame that
 //!    is cheapest to decode from the decoder's current state (see `stillframe_seek`),
 //!    starting at a random access point the bitstream confirms.
-//! 3. The decoder runs until that frame comes out; the frame is converted to RGB with
-//!    the stream's colour matrix and range, cropped to the clean aperture, scaled for
-//!    pixel aspect and maximum size, and turned upright if asked.
+//! 3. The decoder runs until that frame comes out; the frame is converted to RGB (or
+//!    luma, 8 or 16 bits: [`OutputFormat`]) with the stream's colour matrix and range,
+//!    HDR tone-mapped or kept ([`DynamicRangePolicy`]), cropped to the clean aperture,
+//!    scaled for pixel aspect and maximum size, and turned upright if asked. Raw
+//!    frames ([`ImageGenerator::frame_at`]) skip this step; [`convert`] does it later.
 //!
-//! Supported today: MP4/MOV with H.264 (8-bit 4:2:0 progressive, what OpenH264 decodes).
+//! Supported today: MP4/MOV and Matroska/WebM with H.264 (8-bit 4:2:0 progressive,
+//! what OpenH264 decodes) and AV1 (8/10/12-bit, 4:2:0, 4:2:2, 4:4:4, monochrome).
 
 mod asset;
 mod asynchronous;
 mod batch;
 mod chroma;
 mod codecs;
+mod convert;
 mod generator;
 mod options;
 mod render;
+mod resize;
 mod session;
+mod tonemap;
 
 pub use asset::{Asset, AssetInfo, TrackSummary};
 pub use asynchronous::{ImageFuture, ImageStream};
 pub use generator::{
     BatchHandle, BatchItem, GeneratedFrame, GeneratedImage, GenerationResult, ImageGenerator,
 };
-pub use options::{ApertureMode, GeneratorOptions, MaximumSize};
+pub use options::{ApertureMode, DynamicRangePolicy, GeneratorOptions, MaximumSize, OutputFormat};
+pub use render::{convert, RenderSettings, RenderedImage};
+pub use resize::resize_image;
 pub use stillframe_core::{
-    Codec, CodedFormat, ContainerKind, Error, ErrorKind, Frame, Limits, Orientation, PixelAspect,
-    Result, Time, Tolerance, TrackKind,
+    ChromaFormat, CleanAperture, Codec, CodedFormat, ColourDescription, ContainerKind, Error,
+    ErrorKind, Fraction, Frame, Limits, Orientation, PixelAspect, Plane, Result, Time, Tolerance,
+    TrackInfo, TrackKind, VideoInfo,
 };
