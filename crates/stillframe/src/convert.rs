@@ -57,10 +57,11 @@ impl Matrix {
         }
     }
 
-    /// The code point describing luma made with this matrix.
+    /// The code point describing luma made from a picture with this matrix (RGB
+    /// pictures get BT.709 luma weights).
     fn code(self, colour: &ColourDescription, height: u32) -> u8 {
         match self {
-            Matrix::Identity => 0,
+            Matrix::Identity => 1,
             Matrix::YCgCo => 8,
             Matrix::YCbCr { .. } if colour.matrix != ColourDescription::UNSPECIFIED_CODE => {
                 colour.matrix
