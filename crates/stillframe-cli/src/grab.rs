@@ -19,7 +19,9 @@ use crate::time_arg::{parse_duration, parse_positive_duration, parse_size, parse
 #[command(after_help = "Examples:\n  \
     stillframe grab clip.mp4 --at 2.5\n  \
     stillframe grab clip.mp4 --at 0,10,20 --max-size 320x0 -o thumb-{i}.jpg\n  \
-    stillframe grab clip.mp4 --at 00:01:02.500 --exact --json")]
+    stillframe grab clip.mp4 --at 00:01:02.500 --exact --json\n  \
+    stillframe grab clip.mp4 --at 5 --quality 75 -o shot.jpg\n  \
+    stillframe grab hdr.mkv --at 5 --dynamic-range source --pixels rgb16 -o hdr.png")]
 pub struct GrabArgs {
     /// The video file to read.
     input: PathBuf,

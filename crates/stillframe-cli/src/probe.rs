@@ -15,7 +15,12 @@ use stillframe::{
 pub struct ProbeArgs {
     /// The video file to describe.
     input: PathBuf,
-    /// Print one JSON object instead of text.
+    /// Print one JSON object instead of text: container, duration and per track
+    /// index, kind, codec, width/height (decoded, before rotation and pixel aspect),
+    /// frames, keyframes, rotation, pixel_aspect, bit_depth, mirrored, chroma_format,
+    /// colour (H.273 primaries/transfer/matrix codes and range), dynamic_range
+    /// (sdr/pq/hlg) and display_size (the upright image size in each aperture mode:
+    /// clean, production, encoded).
     #[arg(long)]
     json: bool,
 }

@@ -30,6 +30,16 @@ pub(crate) fn crop_and_scale(
         }
         return Ok(image.crop_imm(left, top, width, height));
     }
+    scale_region(&image, (left, top, crop_width, crop_height), width, height)
+}
+
+/// Resamples the `region` of `image` to `width`×`height`.
+fn scale_region(
+    image: &DynamicImage,
+    (left, top, crop_width, crop_height): Rect,
+    width: u32,
+    height: u32,
+) -> Result<DynamicImage> {
     let mut target = DynamicImage::new(width, height, image.color());
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
@@ -40,7 +50,7 @@ pub(crate) fn crop_and_scale(
             f64::from(crop_height),
         );
     Resizer::new()
-        .resize(&image, &mut target, &options)
+        .resize(image, &mut target, &options)
         .map_err(|e| Error::codec(format!("scaling failed: {e}")))?;
     Ok(target)
 }
@@ -58,7 +68,10 @@ pub fn resize_image(image: &DynamicImage, width: u32, height: u32) -> Result<Dyn
     if width == 0 || height == 0 {
         return Err(Error::unsupported("scaling to an empty image"));
     }
-    crop_and_scale(image.clone(), None, width, height)
+    if (width, height) == (image.width(), image.height()) {
+        return Ok(image.clone());
+    }
+    scale_region(image, (0, 0, image.width(), image.height()), width, height)
 }
 
 #[cfg(test)]
