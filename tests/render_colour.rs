@@ -216,6 +216,36 @@ fn chroma_siting_convention_costs_little_on_smooth_pictures() {
     }
 }
 
+#[test]
+fn the_bitstream_colour_description_beats_the_container() {
+    // VUI: BT.709 limited; colr patched to BT.601 full range.
+    check(
+        "colr_disagrees.mp4",
+        "colour_bt709_tv.mp4.png",
+        GeneratorOptions::default(),
+    );
+}
+
+#[test]
+fn the_container_colour_description_fills_what_the_bitstream_leaves_out() {
+    // No colour description in the VUI; colr says BT.709. Untagged 176-line video
+    // would be taken as BT.601, which the reference rules out.
+    let made = check(
+        "colr_only.mp4",
+        "colour_bt709_tv.mp4.png",
+        GeneratorOptions::default(),
+    );
+    assert_eq!(made.colour, sdr_rgb(1, 1));
+    let generator =
+        ImageGenerator::open(fixture("colr_only.mp4"), GeneratorOptions::default()).unwrap();
+    let mut raw = generator.frame_at(Time::ZERO).unwrap();
+    raw.settings.colour = ColourDescription::UNSPECIFIED;
+    let untagged = convert(&raw.frame, &raw.settings).unwrap().image.to_rgb8();
+    let theirs = reference("colour_bt709_tv.mp4.png").to_rgb8();
+    let value = psnr(untagged.as_raw(), theirs.as_raw(), 255.0);
+    assert!(value < MIN_PSNR - 2.0, "the BT.601 default: {value:.1} dB");
+}
+
 // --- orientation: every turn, mirrored matrices -------------------------------------
 
 fn upright() -> GeneratorOptions {
