@@ -249,7 +249,9 @@ impl ImageGenerator {
         self.image_with(requested, &never)
     }
 
-    /// The decoded frame for `requested`, planes as the decoder gave them.
+    /// The decoded frame for `requested`, planes as the decoder gave them (layout,
+    /// strides, timestamp and colour: [`GeneratedFrame`]), with the settings that
+    /// [`crate::convert`] needs to make the image [`ImageGenerator::image_at`] would.
     pub fn frame_at(&self, requested: Time) -> Result<GeneratedFrame> {
         let options = self.shared.options();
         let mut session = self.shared.lock_session();
