@@ -3,39 +3,9 @@
 
 mod common;
 
-use stillframe::{GeneratorOptions, ImageGenerator, Time, Tolerance};
+use stillframe::{GeneratorOptions, ImageGenerator, Time};
 
-fn exact_generator(file: &str) -> ImageGenerator {
-    let options = GeneratorOptions {
-        tolerance: Tolerance::ZERO,
-        ..GeneratorOptions::default()
-    };
-    ImageGenerator::open(common::fixture(file), options).unwrap()
-}
-
-/// Requests every reference frame in order; returns how many were bit-exact.
-fn decode_every_frame(file: &str) -> (usize, usize, u64) {
-    let reference = common::reference(file);
-    let generator = exact_generator(file);
-    let mut exact = 0;
-    for (i, expected) in reference.frames.iter().enumerate() {
-        let made = generator
-            .frame_at(expected.pts)
-            .unwrap_or_else(|e| panic!("{file}: frame {i} at {}: {e}", expected.pts));
-        assert_eq!(
-            made.actual, expected.pts,
-            "{file}: frame {i} is the wrong frame"
-        );
-        assert_eq!(
-            (made.frame.width, made.frame.height),
-            (reference.width, reference.height)
-        );
-        if common::frame_md5(&made.frame) == expected.md5 {
-            exact += 1;
-        }
-    }
-    (exact, reference.frames.len(), generator.frames_decoded())
-}
+use common::{decode_every_frame, exact_generator};
 
 fn assert_bit_exact(file: &str) {
     let samples = sample_count(file);

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use stillframe::{
     Asset, ContainerKind, ErrorKind, GeneratorOptions, ImageGenerator, Time, Tolerance,
 };
-use stillframe_seek::{plan, FrameIndex};
 
 fn path(file: &str) -> std::path::PathBuf {
     common::fixture(&format!("mkv/{file}"))
@@ -21,106 +20,29 @@ fn path(file: &str) -> std::path::PathBuf {
 
 /// ffmpeg's view of a Matroska fixture (`tests/fixtures/mkv/reference/<file>.json`).
 fn reference(file: &str) -> common::Reference {
-    // `common::reference` reads `tests/fixtures/reference/<name>.json`.
-    common::reference(&format!("../mkv/reference/{file}"))
+    common::reference(&format!("mkv/{file}"))
 }
 
-/// The asset with every track indexed (Matroska indexes lazily).
 fn indexed(file: &str) -> Asset {
-    let mut asset = Asset::open(path(file)).unwrap();
-    asset.index_fully().unwrap();
-    asset
+    common::indexed(&format!("mkv/{file}"))
 }
 
 fn exact_generator(file: &str) -> ImageGenerator {
-    let options = GeneratorOptions {
-        tolerance: Tolerance::ZERO,
-        ..GeneratorOptions::default()
-    };
-    ImageGenerator::open(path(file), options).unwrap()
-}
-
-fn presented_times(file: &str) -> Vec<Time> {
-    let asset = indexed(file);
-    let track = asset.first_video_track().unwrap().clone();
-    let mut times: Vec<Time> = asset
-        .samples(track.index)
-        .unwrap()
-        .iter()
-        .filter(|s| s.presented)
-        .map(|s| Time::from_ticks(s.pts, track.timescale))
-        .collect();
-    times.sort();
-    times
+    common::exact_generator(&format!("mkv/{file}"))
 }
 
 fn assert_timestamps_match(file: &str) {
-    let ours = presented_times(file);
-    let theirs: Vec<Time> = reference(file).frames.iter().map(|f| f.pts).collect();
-    assert!(!theirs.is_empty(), "{file}: reference has no frames");
-    assert_eq!(ours, theirs, "{file}: frame times differ from ffmpeg's");
+    common::assert_timestamps_match(&format!("mkv/{file}"));
 }
 
-/// The exact planner picks ffmpeg's frame at, just before, and between every frame,
-/// refuses a time well past the end, and gives the first frame before the start.
 fn assert_planner_matches(file: &str) {
-    let asset = indexed(file);
-    let track = asset.first_video_track().unwrap().clone();
-    let index = FrameIndex::new(asset.samples(track.index).unwrap());
-    index.sanity_check().unwrap();
-    let timescale = track.timescale.get();
-    let frames = reference(file).frames;
-    let exact = |t: Time| {
-        plan(&index, timescale, t, Tolerance::ZERO, None)
-            .map(|p| Time::from_ticks(p.target.pts, track.timescale))
-    };
-    let epsilon = Time::new(1, 1_000_000).unwrap();
-    for (i, frame) in frames.iter().enumerate() {
-        assert_eq!(exact(frame.pts).unwrap(), frame.pts, "{file}: at frame {i}");
-        let before = frame.pts.checked_sub(epsilon).unwrap();
-        let expected = if i == 0 { frame.pts } else { frames[i - 1].pts };
-        assert_eq!(exact(before).unwrap(), expected, "{file}: before frame {i}");
-        if let Some(next) = frames.get(i + 1) {
-            let (a, b) = (frame.pts.ticks().unwrap(), next.pts.ticks().unwrap());
-            let between = Time::new(a.0 + b.0, a.1.get() * 2).unwrap();
-            assert_eq!(
-                exact(between).unwrap(),
-                frame.pts,
-                "{file}: after frame {i}"
-            );
-        }
-    }
-    let far = frames
-        .last()
-        .unwrap()
-        .pts
-        .checked_add(Time::from_secs(10))
-        .unwrap();
-    assert!(exact(far).is_err(), "{file}: 10 s past the end must fail");
-    assert_eq!(exact(Time::from_secs(-3)).unwrap(), frames[0].pts);
+    common::assert_planner_matches(&format!("mkv/{file}"));
 }
 
-/// Requests every reference frame through the generator, in order; returns how
-/// many came out bit-exact. Every one must be the right frame.
+/// Every reference frame through the generator: (bit-exact frames, frames).
 fn decode_every_frame(file: &str) -> (usize, usize) {
-    let reference = reference(file);
-    let generator = exact_generator(file);
-    let mut exact = 0;
-    for (i, expected) in reference.frames.iter().enumerate() {
-        let made = generator
-            .frame_at(expected.pts)
-            .unwrap_or_else(|e| panic!("{file}: frame {i} at {}: {e}", expected.pts));
-        assert_eq!(
-            made.actual, expected.pts,
-            "{file}: frame {i} is the wrong frame"
-        );
-        assert_eq!(
-            (made.frame.width, made.frame.height),
-            (reference.width, reference.height)
-        );
-        exact += usize::from(common::frame_md5(&made.frame) == expected.md5);
-    }
-    (exact, reference.frames.len())
+    let (exact, total, _) = common::decode_every_frame(&format!("mkv/{file}"));
+    (exact, total)
 }
 
 macro_rules! mkv_tests {

@@ -5,37 +5,7 @@ mod common;
 
 use stillframe::{Asset, Time};
 
-fn presented_times(file: &str) -> Vec<Time> {
-    let asset = Asset::open(common::fixture(file)).unwrap();
-    let track = asset.first_video_track().unwrap().clone();
-    let mut times: Vec<Time> = asset
-        .samples(track.index)
-        .unwrap()
-        .iter()
-        .filter(|s| s.presented)
-        .map(|s| Time::from_ticks(s.pts, track.timescale))
-        .collect();
-    times.sort();
-    times
-}
-
-fn assert_timestamps_match(file: &str) {
-    let ours = presented_times(file);
-    let theirs: Vec<Time> = common::reference(file)
-        .frames
-        .iter()
-        .map(|f| f.pts)
-        .collect();
-    assert!(!theirs.is_empty(), "{file}: reference has no frames");
-    assert_eq!(
-        ours.len(),
-        theirs.len(),
-        "{file}: frame count differs from ffmpeg's"
-    );
-    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        assert_eq!(a, b, "{file}: frame {i} at {a}, ffmpeg says {b}");
-    }
-}
+use common::{assert_timestamps_match, presented_times};
 
 macro_rules! timestamp_tests {
     ($($name:ident => $file:literal),* $(,)?) => {

@@ -1,32 +1,11 @@
 //! The command-line contract, run through the real binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-use serde_json::Value;
+use std::process::Output;
 
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn stillframe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stillframe"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
-        .collect()
-}
+use common::{fixture, json_lines, stillframe};
 
 fn one_line_stderr(output: &Output) -> String {
     let text = String::from_utf8_lossy(&output.stderr)

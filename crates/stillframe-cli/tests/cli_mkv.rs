@@ -2,36 +2,12 @@
 //! the same contract as for MP4, with the container named `matroska` or `webm`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-use serde_json::Value;
+use common::{stillframe, successful_json_lines as json_lines};
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/mkv")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn stillframe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stillframe"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
-        .collect()
+    common::fixture(&format!("mkv/{name}"))
 }
 
 #[test]
@@ -136,10 +112,7 @@ fn grab_past_the_cut_of_a_truncated_file_fails_that_request() {
         "--json",
     ]);
     assert_eq!(output.status.code(), Some(1), "a failed request exits 1");
-    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let lines = common::json_lines(&output);
     assert_eq!(lines[0]["status"], "failed");
     assert!(
         lines[0]["error"].to_string().contains("trunc"),
