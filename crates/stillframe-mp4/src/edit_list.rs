@@ -207,6 +207,8 @@ struct FixIndex<'a> {
     out: Vec<Entry>,
     min_corrected: i64,
     empty_sum: i64,
+    /// Samples the searches for each edit's starting sample have stepped over.
+    search_steps: u64,
 }
 
 impl<'a> FixIndex<'a> {
@@ -218,7 +220,25 @@ impl<'a> FixIndex<'a> {
             out: Vec::with_capacity(raw.len()),
             min_corrected: -1,
             empty_sum: 0,
+            search_steps: 0,
         }
+    }
+
+    /// Counts one step of a linear search. Each edit's search may walk the whole
+    /// track back (no sync sample shows before its media time), so a long edit list
+    /// over a long track would cost edits × samples; all searches together may step
+    /// over at most `max_samples` samples.
+    fn search_step(&mut self) -> Result<()> {
+        self.search_steps += 1;
+        let limit = u64::from(self.limits.max_samples);
+        if self.search_steps > limit {
+            return Err(Error::Limit {
+                what: "samples searched for edit list starts",
+                value: self.search_steps,
+                limit,
+            });
+        }
+        Ok(())
     }
 
     /// The old index's timestamp: decode time less `dts_shift`.
@@ -268,13 +288,13 @@ impl<'a> FixIndex<'a> {
                     .saturating_sub(i64::from(self.ctx.media_timescale))
                     .max(self.ts(0));
             }
-            let start = self
-                .find_prev_closest(search, false)
-                .or_else(|| {
+            let start = match self.find_prev_closest(search, false)? {
+                Some(start) => start,
+                None => {
                     log::warn!("no sync sample before media time {search}; searching any sample");
-                    self.find_prev_closest(search, true)
-                })
-                .unwrap_or(0);
+                    self.find_prev_closest(search, true)?.unwrap_or(0)
+                }
+            };
 
             let mut start_encountered = false;
             let mut found_key_after = false;
@@ -375,7 +395,7 @@ impl<'a> FixIndex<'a> {
     /// ffmpeg's `find_prev_closest_index`: the last sync sample at or before
     /// `target` (a presentation time); with `ctts`, refined to one whose composition
     /// time is not after `target`.
-    fn find_prev_closest(&self, target: i64, any: bool) -> Option<usize> {
+    fn find_prev_closest(&mut self, target: i64, any: bool) -> Result<Option<usize>> {
         let n = self.raw.len();
         let mut target = target;
         if self.ctx.dts_shift > 0 {
@@ -399,15 +419,17 @@ impl<'a> FixIndex<'a> {
         let mut index = a;
         if !any {
             while index >= 0 && !self.key(index as usize) {
+                self.search_step()?;
                 index -= 1;
             }
         }
         if index < 0 {
-            return None;
+            return Ok(None);
         }
         // Back over samples sharing the same decode time.
         let mut i = index;
         while i > 0 && self.ts(i as usize) == self.ts(i as usize - 1) {
+            self.search_step()?;
             if any || self.key(i as usize - 1) {
                 index = i - 1;
             }
@@ -419,10 +441,11 @@ impl<'a> FixIndex<'a> {
                 if self.ts(at) + self.ctts(at) <= target && self.key(at) {
                     break;
                 }
+                self.search_step()?;
                 index -= 1;
             }
         }
-        usize::try_from(index).ok()
+        Ok(usize::try_from(index).ok())
     }
 }
 

@@ -292,6 +292,25 @@ fn read_trun(
             })?;
         let sync = track.is_audio || sample_flags & (SAMPLE_IS_NON_SYNC | SAMPLE_DEPENDS_YES) == 0;
         let overlaps = previous_dts.is_some_and(|prev| prev >= dts);
+        if offset >= track.file_len && per_sample == 0 {
+            // Every sample of the run has this size and duration, so all the rest
+            // start past the end too: step over them at once, not one by one (a
+            // 16-byte trun may declare millions).
+            let rest = count - i;
+            past_end += u64::from(rest);
+            let bytes = u128::from(size) * u128::from(rest);
+            offset = u64::try_from(u128::from(offset) + bytes)
+                .ok()
+                .filter(|&end| end <= i64::MAX as u64)
+                .ok_or_else(|| {
+                    r.error(format!(
+                        "{rest} samples of {size} bytes from byte offset {offset} overflow"
+                    ))
+                })?;
+            let ticks = i128::from(dts) + i128::from(duration) * i128::from(rest);
+            dts = i64::try_from(ticks).unwrap_or(i64::MAX);
+            break;
+        }
         if offset >= track.file_len {
             past_end += 1;
             offset = end;
