@@ -79,6 +79,7 @@ pub(crate) fn read<R: Read + Seek>(
     let declared_end = header.end();
     let end = declared_end.map_or(segment_end, |e| e.min(segment_end));
     let mut timestamp: i64 = 0;
+    let mut frames = 0u64;
     let mut position = header.data_offset;
     while position < end {
         let Some(child) = header_at(source, position)? else {
@@ -135,6 +136,10 @@ pub(crate) fn read<R: Read + Seek>(
                     read_group(source, &child, timestamp, limits)?
                 };
                 if let Some(block) = block {
+                    // Lacing puts up to 256 frames in a 7-byte block: bound the
+                    // frames too, or a 7 MB cluster would hold 256 million.
+                    frames += block.frames.len() as u64;
+                    limits.check_entries("frames in one Matroska cluster", frames)?;
                     cluster.blocks.push(block);
                 }
             }

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Seek};
 
-use stillframe_core::{ContainerKind, Error, Limits, Location, Result};
+use stillframe_core::{ContainerKind, Error, ErrorKind, Limits, Location, Result};
 
 use crate::ebml::{self, Children, Header, MAX_HEADER_LENGTH};
 use crate::ids;
@@ -238,7 +238,8 @@ fn follow_seek_heads<R: Read + Seek>(
             continue;
         }
         visited.push(offset);
-        let Some(header) = header_at(source, offset)? else {
+        // A SeekHead entry is only a shortcut: one pointing at garbage is ignored.
+        let Some(header) = seek_target(source, offset)? else {
             continue;
         };
         if header.id != ids::SEEK_HEAD {
@@ -281,13 +282,25 @@ fn follow_seek_heads<R: Read + Seek>(
                 continue;
             }
             // Trust a SeekHead entry only when the element it names is really there.
-            match header_at(source, target)? {
+            match seek_target(source, target)? {
                 Some(found) if found.id == id => *slot = Some(found),
                 _ => log::debug!("SeekHead points {id:#X} at {target}, which is not one"),
             }
         }
     }
     Ok(())
+}
+
+/// The element header a SeekHead entry points at; `None` where the file ends or the
+/// bytes there are no element header (the entry is then ignored, not fatal).
+fn seek_target<R: Read + Seek>(source: &mut Source<R>, offset: u64) -> Result<Option<Header>> {
+    match header_at(source, offset) {
+        Err(error) if error.kind() == ErrorKind::Malformed => {
+            log::debug!("SeekHead entry at {offset}: {error}");
+            Ok(None)
+        }
+        other => other,
+    }
 }
 
 /// `(SeekID, SeekPosition)` pairs of a SeekHead body.
