@@ -1,15 +1,20 @@
 //! The one place that maps a track's codec to a decoder implementation.
 
-use stillframe_core::{Codec, CodedFormat, Error, Limits, Result, TrackInfo, VideoDecoder};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use stillframe_core::{
+    Codec, CodedFormat, Error, Frame, Limits, Packet, Result, TrackInfo, VideoDecoder,
+};
 
 /// A decoder for `track`, or [`Error::Unsupported`] naming why not.
 pub(crate) fn create_decoder(track: &TrackInfo, limits: &Limits) -> Result<Box<dyn VideoDecoder>> {
-    match &track.codec {
-        Codec::H264 => Ok(Box::new(stillframe_h264::H264Decoder::new(track, limits)?)),
+    let decoder: Box<dyn VideoDecoder> = match &track.codec {
+        Codec::H264 => Box::new(stillframe_h264::H264Decoder::new(track, limits)?),
         // One frame of delay, so the frame of each packet comes out right after it.
-        Codec::Av1 => Ok(Box::new(stillframe_av1::Av1Decoder::new(track, limits)?)),
-        Codec::Other(name) => Err(Error::unsupported(format!("{name} video"))),
-    }
+        Codec::Av1 => Box::new(stillframe_av1::Av1Decoder::new(track, limits)?),
+        Codec::Other(name) => return Err(Error::unsupported(format!("{name} video"))),
+    };
+    Ok(Box::new(Counted::new(decoder)))
 }
 
 /// What the codec configuration of `track` says, without decoding anything.
@@ -18,5 +23,67 @@ pub(crate) fn inspect(track: &TrackInfo, limits: &Limits) -> Result<CodedFormat>
         Codec::H264 => stillframe_h264::inspect(track, limits),
         Codec::Av1 => stillframe_av1::inspect(track, limits),
         Codec::Other(name) => Err(Error::unsupported(format!("{name} video"))),
+    }
+}
+
+static LIVE_DECODERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Decoders alive in this process: made by generators (one per generator, one per
+/// batch worker) and not dropped yet.
+///
+/// Every decoder is dropped once the generators, batches, futures and streams that
+/// use it are gone and their work has ended, so after those, this returns to what
+/// it was before them; the concurrency tests check that no decoder leaks.
+///
+/// ```
+/// assert_eq!(stillframe::live_decoders(), 0);
+/// ```
+pub fn live_decoders() -> usize {
+    LIVE_DECODERS.load(Ordering::Acquire)
+}
+
+/// A decoder counted in [`live_decoders`] for as long as it lives.
+struct Counted(Box<dyn VideoDecoder>);
+
+impl Counted {
+    fn new(decoder: Box<dyn VideoDecoder>) -> Counted {
+        LIVE_DECODERS.fetch_add(1, Ordering::AcqRel);
+        Counted(decoder)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        LIVE_DECODERS.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl VideoDecoder for Counted {
+    fn format(&self) -> &CodedFormat {
+        self.0.format()
+    }
+
+    fn is_random_access_point(&self, packet: &Packet) -> bool {
+        self.0.is_random_access_point(packet)
+    }
+
+    fn is_discardable(&self, packet: &Packet) -> bool {
+        self.0.is_discardable(packet)
+    }
+
+    fn send_packet(&mut self, packet: &Packet) -> Result<()> {
+        self.0.send_packet(packet)
+    }
+
+    fn receive_frame(&mut self) -> Result<Option<Frame>> {
+        self.0.receive_frame()
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.0.finish()
+    }
+
+    fn reset(&mut self) -> Result<()> {
+        self.0.reset()
     }
 }

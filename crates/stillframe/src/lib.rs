@@ -46,6 +46,7 @@ mod tonemap;
 
 pub use asset::{Asset, AssetInfo, TrackSummary};
 pub use asynchronous::{ImageFuture, ImageStream};
+pub use codecs::live_decoders;
 pub use generator::{
     BatchHandle, BatchItem, GeneratedFrame, GeneratedImage, GenerationResult, ImageGenerator,
 };
