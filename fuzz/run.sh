@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 60), one after another, and prints
+# a table of executions and coverage. Exits 1 if any target found a crash, an OOM or
+# a timeout (the input is saved in fuzz/artifacts/<target>/), 2 if the fuzzers could
+# not be built.
+#
+#   fuzz/run.sh 600                 # ten minutes per target
+#   FUZZ_TARGETS="planner time_parse" fuzz/run.sh 30
+#   FUZZ_JOBS=2 fuzz/run.sh 3600    # two fuzzing processes per target
+#
+# Environment:
+#   FUZZ_TARGETS      targets to run (default: all seven)
+#   FUZZ_JOBS         parallel libFuzzer processes per target (default 1)
+#   FUZZ_BUILD_FLAGS  extra `cargo fuzz build` flags, e.g. "--codegen-units 16" to
+#                     build faster (cargo-fuzz forces 1 codegen unit otherwise)
+#   FUZZ_CORPUS_DIRS  extra folders of media files to seed from (default: the shared
+#                     corpus, ../../shared/corpus from here, when it exists)
+#
+# The working corpus grows in fuzz/corpus/<target>/ (kept between runs); the seeds
+# are rebuilt from the fixtures in fuzz/seeds/<target>/ each run. Logs go to
+# fuzz/logs/<target>.log.
+set -uo pipefail
+fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$fuzz_dir")"
+seconds="${1:-60}"
+targets=(${FUZZ_TARGETS:-mp4_demux mkv_demux h264_packets av1_packets planner time_parse grab_any})
+jobs="${FUZZ_JOBS:-1}"
+
+fail_build() {
+  echo "fuzz: $*" >&2
+  exit 2
+}
+
+# cargo-fuzz needs nightly (-Zsanitizer); without a nightly toolchain, stable with
+# RUSTC_BOOTSTRAP=1 accepts the same flags.
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  cargo=(cargo +nightly)
+  echo "fuzz: toolchain $(rustup run nightly rustc --version)"
+else
+  cargo=(cargo)
+  export RUSTC_BOOTSTRAP=1
+  echo "fuzz: no nightly toolchain installed; using $(rustc --version) with RUSTC_BOOTSTRAP=1"
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "fuzz: cargo-fuzz is missing; installing it from crates.io"
+  cargo install cargo-fuzz --locked >"$fuzz_dir/cargo-fuzz-install.log" 2>&1 \
+    || { tail -20 "$fuzz_dir/cargo-fuzz-install.log" >&2; fail_build "installing cargo-fuzz failed"; }
+fi
+echo "fuzz: $(cargo fuzz --version)"
+
+# Seeds from the fixtures (and the shared corpus), in each target's input layout.
+corpus_dirs=("$root/tests/fixtures" "$root/crates/stillframe-h264/tests/data" "$root/crates/stillframe-mkv")
+extra="${FUZZ_CORPUS_DIRS-$root/../shared/corpus}"
+for dir in $extra; do
+  [ -d "$dir" ] && corpus_dirs+=("$dir")
+done
+rm -rf "$fuzz_dir/seeds"
+(cd "$fuzz_dir" && cargo run -q --locked -p stillframe-fuzz-input --bin seed -- "$fuzz_dir/seeds" "${corpus_dirs[@]}") \
+  || fail_build "writing the seed corpora failed"
+
+# -O: release with our crates' debug assertions (see fuzz/Cargo.toml), not every
+# crate's: rav1d's turn on runtime borrow tracking and make AV1 ~100x slower.
+echo "fuzz: building the targets (cargo fuzz build -O ${FUZZ_BUILD_FLAGS:-})"
+(cd "$root" && "${cargo[@]}" fuzz build -O ${FUZZ_BUILD_FLAGS:-}) >"$fuzz_dir/build.log" 2>&1 \
+  || { grep -E -A8 "^error" "$fuzz_dir/build.log" | head -40 >&2; fail_build "building the fuzz targets failed (fuzz/build.log)"; }
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+bin_dir="$fuzz_dir/target/$triple/release"
+
+# OpenH264's C++ defines one table in two translation units (an ODR report that is
+# not ours); rav1d leaks 48 bytes per picture (lsan.supp).
+export ASAN_OPTIONS="detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$fuzz_dir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
+dict_for() {
+  case "$1" in
+    mp4_demux) echo mp4 ;;
+    mkv_demux) echo mkv ;;
+    h264_packets) echo h264 ;;
+    av1_packets) echo av1 ;;
+    grab_any) echo container ;;
+    time_parse) echo time ;;
+    *) echo "" ;;
+  esac
+}
+
+mkdir -p "$fuzz_dir/logs"
+failed=()
+printf '%-14s %10s %8s %8s %9s  %s\n' target executions cov ft exec/s result
+for target in "${targets[@]}"; do
+  mkdir -p "$fuzz_dir/corpus/$target" "$fuzz_dir/artifacts/$target"
+  log="$fuzz_dir/logs/$target.log"
+  dict="$(dict_for "$target")"
+  args=(
+    -artifact_prefix="$fuzz_dir/artifacts/$target/"
+    -max_total_time="$seconds"
+    -rss_limit_mb=2048
+    -malloc_limit_mb=2048
+    -timeout=10
+    -print_final_stats=1
+  )
+  [ -n "$dict" ] && args+=(-dict="$fuzz_dir/dict/$dict.dict")
+  if [ "$jobs" -gt 1 ]; then
+    args+=(-fork="$jobs" -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0)
+  fi
+  "$bin_dir/$target" "${args[@]}" "$fuzz_dir/corpus/$target" "$fuzz_dir/seeds/$target" >"$log" 2>&1
+  status=$?
+  executions="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+  speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
+  last="$(grep -E '^#[0-9]+ +(DONE|INITED|pulse|NEW|REDUCE)' "$log" | tail -1)"
+  cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")"
+  ft="$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")"
+  if [ "$status" -eq 0 ]; then
+    result=ok
+  else
+    result="FAILED (exit $status; see fuzz/logs/$target.log)"
+    failed+=("$target")
+  fi
+  printf '%-14s %10s %8s %8s %9s  %s\n' "$target" "${executions:-?}" "${cov:-?}" "${ft:-?}" "${speed:-?}" "$result"
+done
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  for target in "${failed[@]}"; do
+    echo
+    echo "== $target"
+    grep -E -m 12 "panicked at|ERROR: |SUMMARY|Test unit written|^thread '|assertion" "$fuzz_dir/logs/$target.log"
+  done
+  echo
+  echo "fuzz: reproduce with: cargo +nightly fuzz run -O <target> fuzz/artifacts/<target>/<file>"
+  exit 1
+fi
