@@ -193,33 +193,100 @@ impl Time {
         })
     }
 
-    /// `self + other`, saturating to ±∞ when the exact result cannot be held.
+    /// `self + other`; when the exact sum cannot be held, the nearest time that can,
+    /// rounded away from `self` (up when `other` is positive, down when negative), or
+    /// ±∞ past the `i64` range. `+∞ + −∞` is `+∞`.
+    ///
+    /// A sum can be unrepresentable for its timescale alone (`0.123456789 + 1/7`
+    /// needs 7·10⁹ ticks a second); rounding outward keeps `a + b ≥ a` for `b ≥ 0`,
+    /// so a tolerance window never shuts out the time it was made around.
     pub fn saturating_add(self, other: Time) -> Time {
-        self.checked_add(other).unwrap_or_else(|| {
-            if self.is_negative() && other.is_negative() {
-                Time::NEGATIVE_INFINITY
-            } else {
-                Time::POSITIVE_INFINITY
-            }
-        })
+        if let Some(sum) = self.checked_add(other) {
+            return sum;
+        }
+        match (self.0, other.0) {
+            (
+                Repr::Finite {
+                    value: a,
+                    timescale: ta,
+                },
+                Repr::Finite {
+                    value: b,
+                    timescale: tb,
+                },
+            ) => Time::rounded_sum((i128::from(a), ta), (i128::from(b), tb)),
+            _ => Time::POSITIVE_INFINITY,
+        }
     }
 
-    /// `self - other`, saturating to ±∞ when the exact result cannot be held.
+    /// `self - other`, as [`Time::saturating_add`] of `−other`.
     pub fn saturating_sub(self, other: Time) -> Time {
-        match other.checked_neg() {
-            Some(negated) => self.saturating_add(negated),
-            None => Time::POSITIVE_INFINITY,
+        match (self.0, other.0) {
+            (
+                Repr::Finite {
+                    value: a,
+                    timescale: ta,
+                },
+                Repr::Finite {
+                    value: b,
+                    timescale: tb,
+                },
+            ) if other.checked_neg().is_none() => {
+                Time::rounded_sum((i128::from(a), ta), (-i128::from(b), tb))
+            }
+            _ => match other.checked_neg() {
+                Some(negated) => self.saturating_add(negated),
+                None => Time::POSITIVE_INFINITY,
+            },
         }
     }
 
-    /// The absolute distance between two times (+∞ if either is infinite).
-    pub fn distance(self, other: Time) -> Time {
-        let difference = self.saturating_sub(other);
-        if difference.is_negative() {
-            difference.checked_neg().unwrap_or(Time::POSITIVE_INFINITY)
-        } else {
-            difference
+    /// `a/ta + b/tb` where the exact sum is not representable: in the finest timescale
+    /// of `ta`, `tb` or 1 whose tick count fits `i64`, rounded away from `a` (toward
+    /// `b`'s sign); ±∞ when none fits.
+    fn rounded_sum((a, ta): (i128, NonZeroU32), (b, tb): (i128, NonZeroU32)) -> Time {
+        let (ta, tb) = (i128::from(ta.get()), i128::from(tb.get()));
+        // |a|, |b| ≤ 2^63 and ta, tb < 2^32: the numerator fits in 2^96.
+        let numerator = a * tb + b * ta;
+        let denominator = ta * tb;
+        if let Some(exact) = Time::reduced(numerator, denominator.unsigned_abs()) {
+            return exact;
         }
+        let round_up = b >= 0;
+        // `numerator × scale / denominator`, where `denominator / scale` is exact.
+        for (scale, divisor) in [
+            (ta.max(tb), ta.min(tb)),
+            (ta.min(tb), ta.max(tb)),
+            (1, denominator),
+        ] {
+            let floor = numerator.div_euclid(divisor);
+            let ticks = if round_up && numerator.rem_euclid(divisor) != 0 {
+                floor + 1
+            } else {
+                floor
+            };
+            if let (Ok(ticks), Ok(scale)) = (i64::try_from(ticks), u32::try_from(scale)) {
+                if let Some(time) = Time::new(ticks, scale) {
+                    return time;
+                }
+            }
+        }
+        if numerator < 0 {
+            Time::NEGATIVE_INFINITY
+        } else {
+            Time::POSITIVE_INFINITY
+        }
+    }
+
+    /// The absolute distance between two times (+∞ if either is infinite), the same
+    /// either way round.
+    pub fn distance(self, other: Time) -> Time {
+        let (high, low) = if self >= other {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        high.saturating_sub(low)
     }
 
     /// Builds `numerator / denominator` in lowest terms, if it fits.
@@ -484,6 +551,38 @@ mod tests {
     }
 
     #[test]
+    fn sums_that_need_too_fine_a_timescale_round_outward() {
+        // Found by the time_parse fuzz target: 0.123456789 s ± 1/7 s needs 7·10⁹
+        // ticks a second, and saturated to +∞ on both sides, so the tolerance window
+        // around the time did not contain it.
+        let requested = "0.123456789".parse::<Time>().unwrap();
+        let seventh = t(1, 7);
+        assert!(requested.checked_add(seventh).is_none());
+        let (low, high) = crate::Tolerance::symmetric(seventh)
+            .unwrap()
+            .window(requested);
+        assert!(
+            low <= requested && requested <= high,
+            "{low} {requested} {high}"
+        );
+        let exact_high = 123_456_789.0 / 1e9 + 1.0 / 7.0;
+        assert!((high.as_secs_f64() - exact_high).abs() < 1e-8, "{high}");
+        assert!(high.as_secs_f64() >= exact_high);
+        let exact_low = 123_456_789.0 / 1e9 - 1.0 / 7.0;
+        assert!((low.as_secs_f64() - exact_low).abs() < 1e-8, "{low}");
+        assert!(low.as_secs_f64() <= exact_low);
+        // Near i64::MAX a fraction is held in a coarser timescale, not as +∞.
+        assert_eq!(t(i64::MAX, 1).saturating_add(t(-1, 3)), t(i64::MAX - 1, 1));
+        assert_eq!(t(i64::MIN, 1).saturating_sub(t(-1, 1)), t(i64::MIN + 1, 1));
+        assert_eq!(
+            t(1, 1).saturating_sub(t(i64::MIN, 1)),
+            Time::POSITIVE_INFINITY
+        );
+        assert_eq!(t(1, 7).distance(requested), requested.distance(t(1, 7)));
+        assert!(t(1, 7).distance(requested) < t(1, 50));
+    }
+
+    #[test]
     fn the_most_negative_tick_count_reads_back() {
         // Found by the time_parse fuzz target: Display prints i64::MIN ticks.
         let most_negative = t(i64::MIN, 3);
@@ -571,6 +670,16 @@ mod tests {
         #[test]
         fn parsing_never_panics(s in "\\PC{0,24}") {
             let _ = s.parse::<Time>();
+        }
+
+        #[test]
+        fn saturating_sums_are_monotonic(a in any::<i64>(), ta in 1u32.., b in any::<i64>(), tb in 1u32..) {
+            let (x, y) = (t(a, ta), t(b, tb));
+            let sum = x.saturating_add(y);
+            if y >= Time::ZERO { prop_assert!(sum >= x); } else { prop_assert!(sum <= x); }
+            if x >= Time::ZERO { prop_assert!(sum >= y); } else { prop_assert!(sum <= y); }
+            let difference = x.saturating_sub(y);
+            if y >= Time::ZERO { prop_assert!(difference <= x); } else { prop_assert!(difference >= x); }
         }
 
         #[test]
