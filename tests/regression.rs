@@ -143,17 +143,27 @@ fn time_regressions_print_back_to_themselves() {
             let printed = time.to_string();
             assert_eq!(printed.parse::<Time>(), Ok(time), "{}", path.display());
         }
-        for (value, timescale) in [
+        let times: Vec<Time> = [
             (input.a_value, input.a_timescale),
             (input.b_value, input.b_timescale),
-        ] {
-            if let Some(time) = Time::new(value, timescale) {
-                assert_eq!(
-                    time.to_string().parse::<Time>(),
-                    Ok(time),
-                    "{}",
-                    path.display()
-                );
+        ]
+        .into_iter()
+        .filter_map(|(value, timescale)| Time::new(value, timescale))
+        .collect();
+        for &time in &times {
+            assert_eq!(
+                time.to_string().parse::<Time>(),
+                Ok(time),
+                "{}",
+                path.display()
+            );
+            for &other in &times {
+                // A tolerance window always holds the time it is made around.
+                let reach = other.distance(time);
+                if let Some(tolerance) = Tolerance::new(reach, reach) {
+                    let (low, high) = tolerance.window(time);
+                    assert!(low <= time && time <= high, "{}", path.display());
+                }
             }
         }
     });

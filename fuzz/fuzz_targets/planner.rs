@@ -41,12 +41,11 @@ fn on_screen(index: &FrameIndex, timescale: u32, requested: Time) -> Option<Fram
     if requested >= end {
         return None;
     }
-    let ticks = if requested.is_finite() {
-        requested.to_ticks(timescale, Rounding::Floor)?
-    } else if requested.is_negative() {
-        i64::MIN
-    } else {
-        i64::MAX
+    // As the planner clamps: ±∞, and times beyond the i64 tick range, to its ends.
+    let ticks = match requested.to_ticks(timescale, Rounding::Floor) {
+        Some(ticks) => ticks,
+        None if requested.is_negative() => i64::MIN,
+        None => i64::MAX,
     };
     index.on_screen(ticks)
 }

@@ -28,7 +28,7 @@ use stillframe_fuzz_input::{
 /// Container files larger than this are not copied whole.
 const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Packets taken from one file.
-const MAX_SEED_PACKETS: usize = 40;
+const MAX_SEED_PACKETS: usize = 24;
 /// Packet bytes taken from one file.
 const MAX_SEED_PACKET_BYTES: usize = 256 << 10;
 
