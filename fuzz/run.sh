@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each (default 60), one after another, and prints
-# a table of executions and coverage. Exits 1 if any target found a crash, an OOM or
-# a timeout (the input is saved in fuzz/artifacts/<target>/), 2 if the fuzzers could
-# not be built.
+# a table of executions and coverage. Exit status:
+#   0  no finding
+#   1  a target found a crash, an OOM or a timeout (the input is saved in
+#      fuzz/artifacts/<target>/, the log in fuzz/logs/<target>.log)
+#   2  the fuzz targets do not build (or the seeds cannot be written): a code problem
+#   3  the tools are missing: cargo-fuzz could not be installed, or there is no
+#      nightly toolchain and stable with RUSTC_BOOTSTRAP=1 could not build them
 #
 #   fuzz/run.sh 600                 # ten minutes per target
 #   FUZZ_TARGETS="planner time_parse" fuzz/run.sh 30
@@ -15,6 +19,8 @@
 #                     build faster (cargo-fuzz forces 1 codegen unit otherwise)
 #   FUZZ_CORPUS_DIRS  extra folders of media files to seed from (default: the shared
 #                     corpus, ../../shared/corpus from here, when it exists)
+#   FUZZ_SKIP_PREPARE set to skip seeding and building (a second run.sh beside a
+#                     first one, on other targets)
 #
 # The working corpus grows in fuzz/corpus/<target>/ (kept between runs); the seeds
 # are rebuilt from the fixtures in fuzz/seeds/<target>/ each run. Logs go to
@@ -28,7 +34,16 @@ jobs="${FUZZ_JOBS:-1}"
 
 fail_build() {
   echo "fuzz: $*" >&2
+  if [ -n "${fallback:-}" ]; then
+    echo "fuzz: (with stable and RUSTC_BOOTSTRAP=1, for want of a nightly toolchain)" >&2
+    exit 3
+  fi
   exit 2
+}
+
+fail_tools() {
+  echo "fuzz: $*" >&2
+  exit 3
 }
 
 # cargo-fuzz needs nightly (-Zsanitizer); without a nightly toolchain, stable with
@@ -38,31 +53,34 @@ if rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz: toolchain $(rustup run nightly rustc --version)"
 else
   cargo=(cargo)
+  fallback=1
   export RUSTC_BOOTSTRAP=1
   echo "fuzz: no nightly toolchain installed; using $(rustc --version) with RUSTC_BOOTSTRAP=1"
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: cargo-fuzz is missing; installing it from crates.io"
   cargo install cargo-fuzz --locked >"$fuzz_dir/cargo-fuzz-install.log" 2>&1 \
-    || { tail -20 "$fuzz_dir/cargo-fuzz-install.log" >&2; fail_build "installing cargo-fuzz failed"; }
+    || { tail -20 "$fuzz_dir/cargo-fuzz-install.log" >&2; fail_tools "installing cargo-fuzz failed"; }
 fi
 echo "fuzz: $(cargo fuzz --version)"
 
-# Seeds from the fixtures (and the shared corpus), in each target's input layout.
-corpus_dirs=("$root/tests/fixtures" "$root/crates/stillframe-h264/tests/data" "$root/crates/stillframe-mkv")
-extra="${FUZZ_CORPUS_DIRS-$root/../shared/corpus}"
-for dir in $extra; do
-  [ -d "$dir" ] && corpus_dirs+=("$dir")
-done
-rm -rf "$fuzz_dir/seeds"
-(cd "$fuzz_dir" && cargo run -q --locked -p stillframe-fuzz-input --bin seed -- "$fuzz_dir/seeds" "${corpus_dirs[@]}") \
-  || fail_build "writing the seed corpora failed"
+if [ -z "${FUZZ_SKIP_PREPARE:-}" ]; then
+  # Seeds from the fixtures (and the shared corpus), in each target's input layout.
+  corpus_dirs=("$root/tests/fixtures" "$root/crates/stillframe-h264/tests/data" "$root/crates/stillframe-mkv")
+  extra="${FUZZ_CORPUS_DIRS-$root/../shared/corpus}"
+  for dir in $extra; do
+    [ -d "$dir" ] && corpus_dirs+=("$dir")
+  done
+  rm -rf "$fuzz_dir/seeds"
+  (cd "$fuzz_dir" && cargo run -q --locked -p stillframe-fuzz-input --bin seed -- "$fuzz_dir/seeds" "${corpus_dirs[@]}") \
+    || fail_build "writing the seed corpora failed"
 
-# -O: release with our crates' debug assertions (see fuzz/Cargo.toml), not every
-# crate's: rav1d's turn on runtime borrow tracking and make AV1 ~100x slower.
-echo "fuzz: building the targets (cargo fuzz build -O ${FUZZ_BUILD_FLAGS:-})"
-(cd "$root" && "${cargo[@]}" fuzz build -O ${FUZZ_BUILD_FLAGS:-}) >"$fuzz_dir/build.log" 2>&1 \
-  || { grep -E -A8 "^error" "$fuzz_dir/build.log" | head -40 >&2; fail_build "building the fuzz targets failed (fuzz/build.log)"; }
+  # -O: release with our crates' debug assertions (see fuzz/Cargo.toml), not every
+  # crate's: rav1d's turn on runtime borrow tracking and make AV1 ~100x slower.
+  echo "fuzz: building the targets (cargo fuzz build -O ${FUZZ_BUILD_FLAGS:-})"
+  (cd "$root" && "${cargo[@]}" fuzz build -O ${FUZZ_BUILD_FLAGS:-}) >"$fuzz_dir/build.log" 2>&1 \
+    || { grep -E -A8 "^error" "$fuzz_dir/build.log" | head -40 >&2; fail_build "building the fuzz targets failed (fuzz/build.log)"; }
+fi
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 bin_dir="$fuzz_dir/target/$triple/release"
 
@@ -70,6 +88,16 @@ bin_dir="$fuzz_dir/target/$triple/release"
 # not ours); rav1d leaks 48 bytes per picture (lsan.supp).
 export ASAN_OPTIONS="detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$fuzz_dir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
+# Inputs longer than this are not generated (seeds are cut to it): decoding is what
+# costs, so packet streams stay at a few frames; files for the pipeline stay whole.
+max_len_for() {
+  case "$1" in
+    h264_packets | av1_packets) echo 16384 ;;
+    grab_any) echo 131072 ;;
+    *) echo "" ;;
+  esac
+}
 
 dict_for() {
   case "$1" in
@@ -99,6 +127,8 @@ for target in "${targets[@]}"; do
     -print_final_stats=1
   )
   [ -n "$dict" ] && args+=(-dict="$fuzz_dir/dict/$dict.dict")
+  max_len="$(max_len_for "$target")"
+  [ -n "$max_len" ] && args+=(-max_len="$max_len")
   if [ "$jobs" -gt 1 ]; then
     args+=(-fork="$jobs" -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0)
   fi
@@ -106,7 +136,7 @@ for target in "${targets[@]}"; do
   status=$?
   executions="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
-  last="$(grep -E '^#[0-9]+ +(DONE|INITED|pulse|NEW|REDUCE)' "$log" | tail -1)"
+  last="$(grep -E '^#[0-9]+[[:space:]]+(DONE|INITED|pulse|NEW|REDUCE)' "$log" | tail -1)"
   cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")"
   ft="$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")"
   if [ "$status" -eq 0 ]; then
