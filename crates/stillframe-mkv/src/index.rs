@@ -44,6 +44,12 @@ enum Stop {
     Cut(u64),
     /// The data here is broken beyond repair.
     Damaged(String),
+    /// A number here exceeds a [`Limits`] bound; requests past it say which.
+    Limited {
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
 }
 
 impl Stop {
@@ -53,6 +59,11 @@ impl Stop {
             Stop::Damaged(message) => {
                 Error::malformed(format!("Cluster data ({what})"), message.clone())
             }
+            Stop::Limited { what, value, limit } => Error::Limit {
+                what,
+                value: *value,
+                limit: *limit,
+            },
         }
     }
 }
@@ -640,6 +651,12 @@ fn resync<R: Read + Seek>(source: &mut Source<R>, from: u64, end: u64) -> Result
 fn stop_for(error: &Error, file_len: u64) -> Stop {
     match error {
         Error::Truncated { .. } => Stop::Cut(file_len),
+        // Kept a limit error, so a caller can tell raising the limit would help.
+        Error::Limit { what, value, limit } => Stop::Limited {
+            what,
+            value: *value,
+            limit: *limit,
+        },
         other => Stop::Damaged(other.to_string()),
     }
 }
