@@ -1,7 +1,9 @@
 //! `stillframe sweep DIR`: every file of a folder checked against ffmpeg's reference.
 //!
 //! Each file is checked by a child process (`stillframe sweep-one`) under a time limit,
-//! so a panic, abort or hang in one file is counted, not fatal.
+//! so a panic, abort or hang in one file is counted, not fatal. A file that gives no
+//! picture at all (broken, or unsupported) fails the sweep too unless the call that
+//! gave its first typed error (opening, or the first request) took under 1 s.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -56,6 +58,10 @@ struct FileReport {
     bit_exact: usize,
     frame_errors: BTreeMap<String, usize>,
     first_frame_error: Option<String>,
+    /// Seconds the call that gave the first typed error took (opening, or a request).
+    first_error_seconds: Option<f64>,
+    /// Frames that decoded (bit-exact or not).
+    frames_decoded: usize,
 }
 
 /// Checks one file and prints its report as JSON (run in a child process).
@@ -112,6 +118,7 @@ fn load_reference(path: &Path) -> Option<Reference> {
 }
 
 fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> FileReport {
+    let started = Instant::now();
     let mut report = FileReport::default();
     // Lazily indexed containers (Matroska) must be indexed whole to compare every frame.
     let asset = match Asset::open(file).and_then(|mut asset| asset.index_fully().map(|()| asset)) {
@@ -119,6 +126,7 @@ fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> 
         Err(error) => {
             report.open_error = Some(error.kind().name().to_owned());
             report.first_frame_error = Some(crate::one_line(&error.to_string()));
+            report.first_error_seconds = Some(started.elapsed().as_secs_f64());
             return report;
         }
     };
@@ -162,13 +170,11 @@ fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> 
         tolerance: Tolerance::ZERO,
         ..GeneratorOptions::default()
     };
+    let creating = Instant::now();
     let generator = match ImageGenerator::new(asset, options) {
         Ok(generator) => generator,
         Err(error) => {
-            *report
-                .frame_errors
-                .entry(error.kind().name().to_owned())
-                .or_default() += 1;
+            record_error(&mut report, &error, creating);
             return report;
         }
     };
@@ -182,27 +188,34 @@ fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> 
             continue;
         };
         report.frames_checked += 1;
+        let asking = Instant::now();
         match generator.frame_at(requested) {
             Ok(made) => {
+                report.frames_decoded += 1;
                 if frame_md5(&made.frame) == frame.md5 {
                     report.bit_exact += 1;
                 }
             }
-            Err(error) => record_error(&mut report, &error),
+            Err(error) => record_error(&mut report, &error, asking),
         }
     }
     report
 }
 
-fn record_error(report: &mut FileReport, error: &Error) {
+/// Counts `error`, from a call begun at `asked`.
+fn record_error(report: &mut FileReport, error: &Error, asked: Instant) {
     *report
         .frame_errors
         .entry(error.kind().name().to_owned())
         .or_default() += 1;
     if report.first_frame_error.is_none() {
         report.first_frame_error = Some(crate::one_line(&error.to_string()));
+        report.first_error_seconds = Some(asked.elapsed().as_secs_f64());
     }
 }
+
+/// How soon a file that gives no picture at all (broken, or unsupported) must say why.
+const TYPED_ERROR_SECONDS: f64 = 1.0;
 
 fn frame_md5(frame: &stillframe::Frame) -> String {
     use md5::{Digest, Md5};
@@ -265,6 +278,17 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         let line = match outcome {
             Outcome::Report(report) => {
                 row.add(&report);
+                // A broken or unsupported file (no picture at all) must fail fast.
+                let no_picture = !report.opened
+                    || (report.frames_decoded == 0 && !report.frame_errors.is_empty());
+                match report.first_error_seconds {
+                    Some(seconds) if no_picture && seconds >= TYPED_ERROR_SECONDS => {
+                        failures.push(format!(
+                            "{name}: its typed error took {seconds:.2} s (the limit is {TYPED_ERROR_SECONDS} s)"
+                        ));
+                    }
+                    _ => {}
+                }
                 describe(&report)
             }
             Outcome::Crashed(why) => {
@@ -367,7 +391,8 @@ fn run_child(
 fn describe(report: &FileReport) -> String {
     if let Some(kind) = &report.open_error {
         return format!(
-            "open error [{kind}] {}",
+            "open error [{kind}] in {:.3} s: {}",
+            report.first_error_seconds.unwrap_or(0.0),
             report.first_frame_error.as_deref().unwrap_or("")
         );
     }
@@ -384,7 +409,10 @@ fn describe(report: &FileReport) -> String {
     if !report.frame_errors.is_empty() {
         line += &format!(", errors {:?}", report.frame_errors);
         if let Some(first) = &report.first_frame_error {
-            line += &format!(" first: {first}");
+            line += &format!(
+                " first (in {:.3} s): {first}",
+                report.first_error_seconds.unwrap_or(0.0)
+            );
         }
     }
     line
