@@ -429,6 +429,106 @@ fn a_constant_size_table_costs_what_its_limit_allows() {
     assert_eq!(kind(&result), Some(ErrorKind::Limit), "{result:?}");
 }
 
+#[test]
+fn sample_and_box_sizes_are_checked_before_reading() {
+    let _alone = alone();
+    let entry = avc1(64, 48, AVCC);
+    // A sample table entry of 4 GiB: over max_sample_bytes, refused at open.
+    let mut tables = constant_tables(2, 1, 0);
+    tables[2] = full(b"stsz", 0, 0, &be32(&[0, 2, 1, u32::MAX]));
+    let file = [ftyp(), moov(&[trak(&entry, &tables, None)], &[])].concat();
+    let result = measure(
+        "a 4 GiB sample in stsz",
+        Duration::from_secs(2),
+        MIB,
+        || open_mp4(file).map(|_| ()),
+    );
+    assert_eq!(kind(&result), Some(ErrorKind::Limit), "{result:?}");
+
+    // A fragment sample of 2 GiB.
+    let trun = full(b"trun", 0, 0x200, &be32(&[1, 1 << 31]));
+    let file = [ftyp(), fragmented_moov(1), bx(b"moof", &traf(&[trun]))].concat();
+    let result = measure(
+        "a 2 GiB fragment sample",
+        Duration::from_secs(2),
+        MIB,
+        || open_mp4(file).map(|_| ()),
+    );
+    assert_eq!(kind(&result), Some(ErrorKind::Limit), "{result:?}");
+
+    // A moov of 2^64-1 bytes (64-bit largesize) in a tiny file, and one of 300 MiB
+    // that the file does hold... as far as its header says: neither is read.
+    let mut huge = vec![0, 0, 0, 1];
+    huge.extend_from_slice(b"moov");
+    huge.extend_from_slice(&u64::MAX.to_be_bytes());
+    let file = [ftyp(), huge].concat();
+    let result = measure(
+        "a moov of 2^64-1 bytes",
+        Duration::from_secs(2),
+        MIB,
+        || open_mp4(file).map(|_| ()),
+    );
+    assert!(
+        matches!(
+            kind(&result),
+            Some(ErrorKind::Truncated | ErrorKind::Malformed | ErrorKind::Limit)
+        ),
+        "{result:?}"
+    );
+    let mut big = vec![0, 0, 0, 1];
+    big.extend_from_slice(b"moov");
+    big.extend_from_slice(&(300u64 << 20).to_be_bytes());
+    let file = [ftyp(), big].concat();
+    let file_len = file.len() as u64;
+    let limits = Limits {
+        max_metadata_bytes: file_len,
+        ..Limits::default()
+    };
+    let result = measure(
+        "a moov over max_metadata_bytes",
+        Duration::from_secs(2),
+        MIB,
+        || Mp4Demuxer::open(Cursor::new(file), limits).map(|_| ()),
+    );
+    assert!(result.is_err(), "{result:?}");
+
+    // A Matroska frame over max_sample_bytes (lowered, so the file stays small): the
+    // cluster holding it ends the index like a cut, and a request there says why.
+    let frame = [vec![0x81, 0, 0, 0x80], vec![7u8; 5000]].concat();
+    let cluster = ebml::element(
+        ebml::CLUSTER,
+        &[
+            ebml::uint(ebml::TIMESTAMP, 0),
+            ebml::element(ebml::SIMPLE_BLOCK, &frame),
+        ]
+        .concat(),
+    );
+    let file = ebml::file(&[ebml::info_and_tracks(), cluster].concat());
+    let limits = Limits {
+        max_sample_bytes: 4096,
+        ..Limits::default()
+    };
+    let indexed = measure(
+        "a Matroska frame over max_sample_bytes",
+        Duration::from_secs(2),
+        MIB,
+        || index_mkv(file.clone(), limits),
+    );
+    assert!(
+        matches!(indexed, Ok(0)) || kind(&indexed) == Some(ErrorKind::Limit),
+        "{indexed:?}"
+    );
+    let options = GeneratorOptions {
+        limits,
+        ..GeneratorOptions::default()
+    };
+    let asset = open_mkv(file, limits).unwrap();
+    let made = ImageGenerator::new(asset, options)
+        .unwrap()
+        .image_at(Time::ZERO);
+    assert_eq!(kind(&made), Some(ErrorKind::Limit), "{made:?}");
+}
+
 /// An `edts` with `edits` entries of (duration, media time), in movie ticks.
 fn edts(edits: &[(u32, i32)]) -> Vec<u8> {
     let rows: Vec<u32> = edits

@@ -32,6 +32,14 @@ fn accepts(
     if low <= shown && shown <= high {
         return true;
     }
+    // The planner works in ticks, with ±∞ clamped to the i64 range: a frame at
+    // i64::MAX ticks stands for +∞ (found by this target: a request at +∞ with a
+    // window [+∞, +∞] took such a frame).
+    if (frame.pts == i64::MAX && high.is_positive_infinity())
+        || (frame.pts == i64::MIN && low == Time::NEGATIVE_INFINITY)
+    {
+        return true;
+    }
     on_screen(index, timescale, requested).is_some_and(|f| f.pts == frame.pts)
 }
 
