@@ -7,8 +7,8 @@
 //! libFuzzer named the input by (or the file's own for inputs found otherwise);
 //! `tests/regression/README.md` says what each reproduced and which fix it checks.
 //! - `mp4/`, `mkv/`: media files, through `Asset` and `ImageGenerator`;
-//! - `h264/`: packet streams in the `h264_packets` fuzz layout
-//!   (`fuzz/input/src/lib.rs`), through the H.264 decoder;
+//! - `h264/`, `av1/`: packet streams in the `h264_packets` / `av1_packets` fuzz
+//!   layout (`fuzz/input/src/lib.rs`), through the H.264 / AV1 decoder;
 //! - `planner/`: planner inputs in the `planner` fuzz layout, through the index and
 //!   both planners;
 //! - `time/`: text for `Time::from_str`, which must print back to itself.
@@ -54,13 +54,36 @@ fn regression_files(format: &str) -> Vec<PathBuf> {
 }
 
 /// Runs `check` on every file of `format`, naming each first (so an abort names it).
-fn each(format: &str, check: impl Fn(&Path, Vec<u8>)) {
+/// Each runs on its own thread, so an input that hangs again fails the test after
+/// [`PER_FILE`] instead of stopping it (the stuck thread ends with the process).
+fn each(format: &str, check: impl Fn(&Path, Vec<u8>) + Send + Sync + 'static) {
+    let check = std::sync::Arc::new(check);
     for path in regression_files(format) {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
         eprintln!("{format}/{name}");
         let bytes = std::fs::read(&path).unwrap();
         let start = Instant::now();
-        check(&path, bytes);
+        let (done, finished) = std::sync::mpsc::channel();
+        let worker = {
+            let check = std::sync::Arc::clone(&check);
+            let path = path.clone();
+            std::thread::spawn(move || {
+                check(&path, bytes);
+                let _ = done.send(());
+            })
+        };
+        match finished.recv_timeout(PER_FILE) {
+            Ok(()) => worker.join().unwrap(),
+            // The sender was dropped without a send: the check panicked.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(panic) = worker.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{format}/{name} did not finish in {PER_FILE:?}")
+            }
+        }
         let elapsed = start.elapsed();
         assert!(elapsed < PER_FILE, "{format}/{name} took {elapsed:?}");
     }
@@ -217,13 +240,15 @@ fn drive(decoder: &mut dyn VideoDecoder, packets: &[fuzz_input::RawPacket<'_>]) 
     }
 }
 
-#[test]
-fn h264_packet_regressions_decode_or_fail_typed() {
-    let tracks: Vec<TrackInfo> = fuzz_input::H264_CONFIG_FIXTURES
-        .iter()
-        .map(|name| fixture_track(name))
-        .collect();
-    each("h264", |_, bytes| {
+/// Runs every packet stream of `format` (the decoder targets' layout) through the
+/// decoder `open` makes, configured as the fuzz target configures it.
+fn each_packet_stream<D: VideoDecoder + 'static>(
+    format: &str,
+    fixtures: &[&str],
+    open: fn(&TrackInfo, &Limits) -> stillframe::Result<D>,
+) {
+    let tracks: Vec<TrackInfo> = fixtures.iter().map(|name| fixture_track(name)).collect();
+    each(format, move |_, bytes| {
         let stream = fuzz_input::parse_packets(&bytes);
         let track = match stream.config {
             fuzz_input::Config::Builtin(n) => tracks[usize::from(n) % tracks.len()].clone(),
@@ -236,10 +261,28 @@ fn h264_packet_regressions_decode_or_fail_typed() {
             max_pixels: 1 << 22,
             ..Limits::default()
         };
-        if let Ok(mut decoder) = stillframe_h264::H264Decoder::new(&track, &limits) {
+        if let Ok(mut decoder) = open(&track, &limits) {
             drive(&mut decoder, &stream.packets);
         }
     });
+}
+
+#[test]
+fn h264_packet_regressions_decode_or_fail_typed() {
+    each_packet_stream(
+        "h264",
+        &fuzz_input::H264_CONFIG_FIXTURES,
+        stillframe_h264::H264Decoder::new,
+    );
+}
+
+#[test]
+fn av1_packet_regressions_decode_or_fail_typed() {
+    each_packet_stream(
+        "av1",
+        &fuzz_input::AV1_CONFIG_FIXTURES,
+        stillframe_av1::Av1Decoder::new,
+    );
 }
 
 #[test]

@@ -66,6 +66,14 @@ impl Default for Av1Options {
 /// monochrome frames have the luma plane only.
 pub struct Av1Decoder {
     context: Context,
+    /// What `context` was opened with, to open a fresh one.
+    settings: Settings,
+    /// Whether `context` reported a failure since it was opened. A flush does not
+    /// bring such a context back: after a failed frame, frame-threaded dav1d and
+    /// rav1d can wait forever in a later `get_picture` for a frame context that
+    /// never finishes (found by fuzzing; rust-av/dav1d-rs#70 is the same hang).
+    /// [`VideoDecoder::reset`] opens a fresh one instead.
+    context_failed: bool,
     limits: Limits,
     format: CodedFormat,
     /// The active sequence header: the latest seen in-band, else the `av1C` one.
@@ -122,14 +130,11 @@ impl Av1Decoder {
             // dav1d refuses larger frames itself; 0 means no bound.
             frame_size_limit: u32::try_from(limits.max_pixels).unwrap_or(0),
         };
-        let context = Context::open(&settings).map_err(|code| {
-            Error::codec(format!(
-                "the AV1 decoder failed to start: {}",
-                backend::describe(code)
-            ))
-        })?;
+        let context = open_context(&settings)?;
         Ok(Av1Decoder {
             context,
+            settings,
+            context_failed: false,
             limits: *limits,
             config_format: format.clone(),
             format,
@@ -197,7 +202,10 @@ impl Av1Decoder {
                     }
                 }
                 // The data is still ours; dropping it releases it.
-                code => return Err(Error::codec(backend::describe(code))),
+                code => {
+                    self.context_failed = true;
+                    return Err(Error::codec(backend::describe(code)));
+                }
             }
         }
         Err(Error::codec(format!(
@@ -231,7 +239,10 @@ impl Av1Decoder {
         match self.context.get_picture() {
             Ok(picture) => Ok(Some(picture)),
             Err(code) if code == -EAGAIN => Ok(None),
-            Err(code) => Err(Error::codec(backend::describe(code))),
+            Err(code) => {
+                self.context_failed = true;
+                Err(Error::codec(backend::describe(code)))
+            }
         }
     }
 
@@ -332,7 +343,13 @@ impl VideoDecoder for Av1Decoder {
     }
 
     fn reset(&mut self) -> Result<()> {
-        self.context.flush();
+        if self.context_failed {
+            // The failed context is closed (its threads joined) when replaced.
+            self.context = open_context(&self.settings)?;
+            self.context_failed = false;
+        } else {
+            self.context.flush();
+        }
         self.frames.clear();
         self.sent_since_reset = false;
         self.sequence = self
@@ -397,4 +414,14 @@ fn read_config(track: &TrackInfo, limits: &Limits) -> Result<(CodedFormat, Confi
 /// Fails if the largest frame `header` allows is above the limits.
 fn checked(header: &SequenceHeader, limits: &Limits) -> Result<()> {
     limits.check_pixels(header.max_frame_width, header.max_frame_height)
+}
+
+/// Opens a decoder context, or says why it could not start.
+fn open_context(settings: &Settings) -> Result<Context> {
+    Context::open(settings).map_err(|code| {
+        Error::codec(format!(
+            "the AV1 decoder failed to start: {}",
+            backend::describe(code)
+        ))
+    })
 }

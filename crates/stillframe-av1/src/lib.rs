@@ -60,6 +60,11 @@
 //!   has already released, inside an `extern "C"` function). With one frame of
 //!   delay asked for, the decoder drains after every packet, so frames still
 //!   come out right after their packet. libdav1d does not need this.
+//! - **A decoder that reported a failure is replaced on reset, not flushed.**
+//!   After a frame fails, a flushed frame-threaded context can later wait forever
+//!   for a frame that never finishes (rav1d 1.1 and libdav1d alike), so
+//!   [`VideoDecoder::reset`](stillframe_core::VideoDecoder::reset) closes it
+//!   and opens a fresh one (0.7 ms here), on broken streams only.
 //! - Large-scale tile decoding (tile list OBUs) is not supported by the decoders'
 //!   frame API; such streams fail with a typed error.
 

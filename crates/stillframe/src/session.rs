@@ -269,7 +269,9 @@ impl Session {
         let track = self.track.index;
         let sample_count = u32::try_from(self.index.sample_count()).unwrap_or(u32::MAX);
         let decoder = self.decoder.as_mut().map_err(|e| e.duplicate())?;
-        let mut position = match (chosen.start, self.position) {
+        // Taken, not copied: if this decode fails, the decoder's state is unknown,
+        // and the next one must start over with a reset.
+        let mut position = match (chosen.start, self.position.take()) {
             (Start::Continue, Some(position)) => position,
             (start, _) => {
                 // A plan continues only a running decoder; without one, start over.
