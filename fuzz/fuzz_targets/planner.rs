@@ -32,14 +32,6 @@ fn accepts(
     if low <= shown && shown <= high {
         return true;
     }
-    // The planner works in ticks, with ±∞ clamped to the i64 range: a frame at
-    // i64::MAX ticks stands for +∞ (found by this target: a request at +∞ with a
-    // window [+∞, +∞] took such a frame).
-    if (frame.pts == i64::MAX && high.is_positive_infinity())
-        || (frame.pts == i64::MIN && low == Time::NEGATIVE_INFINITY)
-    {
-        return true;
-    }
     on_screen(index, timescale, requested).is_some_and(|f| f.pts == frame.pts)
 }
 
@@ -49,7 +41,8 @@ fn on_screen(index: &FrameIndex, timescale: u32, requested: Time) -> Option<Fram
     if requested >= end {
         return None;
     }
-    // As the planner clamps: ±∞, and times beyond the i64 tick range, to its ends.
+    // Before the i64 tick range, as before the first frame: that frame (beyond
+    // the range is past the end, answered above).
     let ticks = match requested.to_ticks(timescale, Rounding::Floor) {
         Some(ticks) => ticks,
         None if requested.is_negative() => i64::MIN,

@@ -12,6 +12,8 @@
 //!   choice: least cost, then nearest to T, then earliest.
 //! ```
 
+use std::cmp::Ordering;
+
 use stillframe_core::{Error, Result, Rounding, Time, Tolerance};
 
 use crate::{FrameIndex, FrameRef};
@@ -97,15 +99,32 @@ impl Acceptable {
         })?;
         let end = Time::new(end_ticks, timescale).unwrap_or(Time::ZERO);
         let (low, high) = tolerance.window(requested);
-        let on_screen_ticks = clamp_ticks(requested, timescale, Rounding::Floor);
-        let low = clamp_ticks(low, timescale, Rounding::Ceil);
-        let high = clamp_ticks(high, timescale, Rounding::Floor);
+        // Frame times are `i64` ticks: a bound beyond that range on the far side
+        // leaves no frame in the window, one on the near side holds them all.
+        let on_screen_ticks =
+            ticks_within_range(requested, timescale, Rounding::Floor).unwrap_or_else(saturated);
+        let window_ticks = match (
+            ticks_within_range(low, timescale, Rounding::Ceil),
+            ticks_within_range(high, timescale, Rounding::Floor),
+        ) {
+            (Err(Ordering::Greater), _) | (_, Err(Ordering::Less)) => None,
+            (low, high) => Some((
+                low.unwrap_or_else(saturated),
+                high.unwrap_or_else(saturated),
+            )),
+        };
+        // Before the first frame, the first one is on screen; past the end, none is.
+        let on_screen_possible = requested < end;
 
         let mut candidates: Vec<FrameRef> = Vec::with_capacity(6);
-        if requested < end {
+        if on_screen_possible {
             candidates.extend(index.on_screen(on_screen_ticks));
         }
-        let in_window = index.positions_between(low, high);
+        let (low, high) = window_ticks.unwrap_or((i64::MAX, i64::MIN));
+        let in_window = match window_ticks {
+            Some(_) => index.positions_between(low, high),
+            None => 0..0,
+        };
         if !in_window.is_empty() {
             for (_, sample) in index.random_access_frames_around(on_screen_ticks, low, high) {
                 candidates.extend(index.position_of(sample).and_then(|p| index.frame(p)));
@@ -128,7 +147,7 @@ impl Acceptable {
         }
         let on_screen = index
             .on_screen(on_screen_ticks)
-            .filter(|_| requested < end)
+            .filter(|_| on_screen_possible)
             .map(|frame| frame.sample);
         candidates
             .retain(|frame| in_window.contains(&frame.position) || Some(frame.sample) == on_screen);
@@ -162,15 +181,25 @@ impl Acceptable {
     }
 }
 
-/// `time` in ticks, with ±∞ and overflow clamped to the `i64` range.
-fn clamp_ticks(time: Time, timescale: u32, rounding: Rounding) -> i64 {
+/// `time` in ticks, or on which side of the `i64` tick range it lies (±∞
+/// included): `Less` below it, `Greater` above.
+fn ticks_within_range(time: Time, timescale: u32, rounding: Rounding) -> Result<i64, Ordering> {
     if time.is_positive_infinity() {
-        return i64::MAX;
+        return Err(Ordering::Greater);
     }
     match time.to_ticks(timescale, rounding) {
-        Some(ticks) => ticks,
-        None if time.is_negative() => i64::MIN,
-        None => i64::MAX,
+        Some(ticks) => Ok(ticks),
+        None if time.is_negative() => Err(Ordering::Less),
+        None => Err(Ordering::Greater),
+    }
+}
+
+/// The end of the tick range on the given side.
+fn saturated(side: Ordering) -> i64 {
+    if side == Ordering::Less {
+        i64::MIN
+    } else {
+        i64::MAX
     }
 }
 

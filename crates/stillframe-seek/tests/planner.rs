@@ -74,6 +74,48 @@ fn time_past_the_end_fails_unless_tolerance_reaches_back() {
     assert!(plan(&index, 12800, t(20, 1), short_reach, None).is_err());
 }
 
+/// Two frames, the second at the last tick an `i64` holds, 12800 ticks a second.
+fn frames_at_the_end_of_the_tick_range() -> Vec<SampleInfo> {
+    [0, i64::MAX]
+        .into_iter()
+        .map(|pts| SampleInfo {
+            offset: 0,
+            size: 1,
+            dts: pts,
+            pts,
+            duration: 512,
+            sync: true,
+            presented: true,
+        })
+        .collect()
+}
+
+#[test]
+fn windows_beyond_the_tick_range_hold_no_frame_at_its_end() {
+    // Found by the planner fuzz target: a window past everything an i64 of ticks
+    // can say was clamped onto the frame at i64::MAX ticks (7.2e14 s).
+    let index = FrameIndex::new(&frames_at_the_end_of_the_tick_range());
+    let last = i64::MAX as f64 / 12800.0;
+    let beyond = t(9_151_314_442_816_848_796, 924); // 9.9e15 s
+    let window = Tolerance::new(t(4_389_000_000_000_000, 1), t(82, 1)).unwrap();
+    assert!(plan(&index, 12800, beyond, window, None).is_err());
+    let at_infinity = Tolerance::new(Time::ZERO, Time::POSITIVE_INFINITY).unwrap();
+    assert!(plan(&index, 12800, Time::POSITIVE_INFINITY, at_infinity, None).is_err());
+    // A window reaching back over the tick range's end holds that frame...
+    let reaching_back = Tolerance::new(Time::POSITIVE_INFINITY, Time::ZERO).unwrap();
+    let p = plan(&index, 12800, beyond, reaching_back, None).unwrap();
+    assert_eq!(p.target.pts, i64::MAX);
+    assert!(Time::new(p.target.pts, 12800).unwrap().as_secs_f64() >= last);
+    // ...and one from before the range's start to far beyond its end holds both.
+    let everything = Tolerance::INFINITE;
+    let p = plan(&index, 12800, t(-1, 1), everything, None).unwrap();
+    assert_eq!(p.target.pts, 0);
+    // Before the tick range, as before the first frame, the first frame shows.
+    let before_range = t(i64::MIN, 1);
+    let p = plan(&index, 12800, before_range, Tolerance::ZERO, None).unwrap();
+    assert_eq!(p.target.pts, 0);
+}
+
 #[test]
 fn infinite_tolerance_prefers_a_keyframe() {
     let index = FrameIndex::new(&x264_pyramid());
