@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use stillframe_av1::Av1Decoder;
-use stillframe_core::{Limits, TrackInfo};
-use stillframe_fuzz_input::{parse_packets, Config, AV1_CONFIG_FIXTURES};
+use stillframe_core::TrackInfo;
+use stillframe_fuzz_input::AV1_CONFIG_FIXTURES;
 
 #[path = "common/mod.rs"]
 mod common;
@@ -26,23 +26,5 @@ fn fixtures() -> &'static [TrackInfo] {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let stream = parse_packets(data);
-    let tracks = fixtures();
-    let track = match stream.config {
-        Config::Builtin(number) => tracks[usize::from(number) % tracks.len()].clone(),
-        Config::Custom(record) => TrackInfo {
-            codec_config: record.to_vec(),
-            ..tracks[0].clone()
-        },
-    };
-    // 512×512: a mutated header may not make every execution decode big pictures
-    // (rav1d without its assembly, under AddressSanitizer, takes seconds on 1080p).
-    let limits = Limits {
-        max_pixels: 1 << 18,
-        ..Limits::default()
-    };
-    let _ = stillframe_av1::inspect(&track, &limits);
-    if let Ok(mut decoder) = Av1Decoder::new(&track, &limits) {
-        common::drive_decoder(&mut decoder, &stream.packets);
-    }
+    common::decode_packet_stream(data, fixtures(), stillframe_av1::inspect, Av1Decoder::new);
 });

@@ -6,8 +6,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use stillframe_core::{Limits, TrackInfo};
-use stillframe_fuzz_input::{parse_packets, Config, H264_CONFIG_FIXTURES};
+use stillframe_core::TrackInfo;
+use stillframe_fuzz_input::H264_CONFIG_FIXTURES;
 use stillframe_h264::H264Decoder;
 
 #[path = "common/mod.rs"]
@@ -26,22 +26,5 @@ fn fixtures() -> &'static [TrackInfo] {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let stream = parse_packets(data);
-    let tracks = fixtures();
-    let track = match stream.config {
-        Config::Builtin(number) => tracks[usize::from(number) % tracks.len()].clone(),
-        Config::Custom(record) => TrackInfo {
-            codec_config: record.to_vec(),
-            ..tracks[0].clone()
-        },
-    };
-    // 512×512: a mutated SPS may not make every execution decode big pictures.
-    let limits = Limits {
-        max_pixels: 1 << 18,
-        ..Limits::default()
-    };
-    let _ = stillframe_h264::inspect(&track, &limits);
-    if let Ok(mut decoder) = H264Decoder::new(&track, &limits) {
-        common::drive_decoder(&mut decoder, &stream.packets);
-    }
+    common::decode_packet_stream(data, fixtures(), stillframe_h264::inspect, H264Decoder::new);
 });

@@ -5,9 +5,10 @@
 use std::collections::BTreeSet;
 
 use stillframe_core::{
-    ChromaFormat, Demuxer, Frame, Packet, SampleInfo, Time, TrackInfo, VideoDecoder,
+    ChromaFormat, CodedFormat, Demuxer, Frame, Limits, Packet, SampleInfo, Time, TrackInfo,
+    VideoDecoder,
 };
-use stillframe_fuzz_input::{RawPacket, FINISH_AFTER, RESET_BEFORE, SYNC};
+use stillframe_fuzz_input::{parse_packets, Config, RawPacket, FINISH_AFTER, RESET_BEFORE, SYNC};
 use stillframe_seek::FrameIndex;
 
 /// Sample reads per track at most (the first ones, then a spread), so a file declaring
@@ -85,6 +86,35 @@ fn read_samples(demuxer: &mut dyn Demuxer, track: usize, samples: &[SampleInfo])
             demuxer.read_sample(track, past).is_err(),
             "a sample past the index was read"
         );
+    }
+}
+
+/// A decoder target's whole run: the input's configuration (one of `fixtures`' tracks,
+/// or the first with an arbitrary record) through `inspect`, then a decoder from
+/// `open` driven through the input's packets.
+pub fn decode_packet_stream<D: VideoDecoder>(
+    data: &[u8],
+    fixtures: &[TrackInfo],
+    inspect: fn(&TrackInfo, &Limits) -> stillframe_core::Result<CodedFormat>,
+    open: fn(&TrackInfo, &Limits) -> stillframe_core::Result<D>,
+) {
+    let stream = parse_packets(data);
+    let track = match stream.config {
+        Config::Builtin(number) => fixtures[usize::from(number) % fixtures.len()].clone(),
+        Config::Custom(record) => TrackInfo {
+            codec_config: record.to_vec(),
+            ..fixtures[0].clone()
+        },
+    };
+    // 512×512: a mutated header may not make every execution decode big pictures
+    // (rav1d without its assembly, under AddressSanitizer, takes seconds on 1080p).
+    let limits = Limits {
+        max_pixels: 1 << 18,
+        ..Limits::default()
+    };
+    let _ = inspect(&track, &limits);
+    if let Ok(mut decoder) = open(&track, &limits) {
+        drive_decoder(&mut decoder, &stream.packets);
     }
 }
 
