@@ -127,7 +127,9 @@ dict_for() {
 
 mkdir -p "$fuzz_dir/logs"
 failed=()
-printf '%-14s %10s %8s %8s %9s  %s\n' target executions cov ft exec/s result
+# cov: edges reached, of the instrumented ones (all linked code, libraries included);
+# ft: libFuzzer's features (edges with hit counts, comparisons).
+printf '%-14s %10s %8s %8s %8s %9s  %s\n' target executions cov of ft exec/s result
 for target in "${targets[@]}"; do
   mkdir -p "$fuzz_dir/corpus/$target" "$fuzz_dir/artifacts/$target"
   log="$fuzz_dir/logs/$target.log"
@@ -154,13 +156,14 @@ for target in "${targets[@]}"; do
   last="$(grep -E '^#[0-9]+[[:space:]]+(DONE|INITED|pulse|NEW|REDUCE)' "$log" | tail -1)"
   cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")"
   ft="$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")"
+  edges="$(sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' "$log" | head -1)"
   if [ "$status" -eq 0 ]; then
     result=ok
   else
     result="FAILED (exit $status; see fuzz/logs/$target.log)"
     failed+=("$target")
   fi
-  printf '%-14s %10s %8s %8s %9s  %s\n' "$target" "${executions:-?}" "${cov:-?}" "${ft:-?}" "${speed:-?}" "$result"
+  printf '%-14s %10s %8s %8s %8s %9s  %s\n' "$target" "${executions:-?}" "${cov:-?}" "${edges:-?}" "${ft:-?}" "${speed:-?}" "$result"
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
