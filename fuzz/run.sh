@@ -18,6 +18,7 @@
 #   FUZZ_TARGETS      targets to run (default: all seven)
 #   FUZZ_JOBS         parallel libFuzzer processes per target (default 1)
 #   FUZZ_RUNS         stop a target after this many executions (default: time only)
+#   FUZZ_TIMEOUT      seconds one input may take before it counts as a hang (default 10)
 #   FUZZ_SANITIZER    address (default) or none: without AddressSanitizer the
 #                     targets run 2-10x faster; panics, overflows, hangs and the RSS
 #                     limit are still caught (our code is safe Rust outside the codec
@@ -139,7 +140,7 @@ for target in "${targets[@]}"; do
     -max_total_time="$seconds"
     -rss_limit_mb=2048
     -malloc_limit_mb=2048
-    -timeout=10
+    -timeout="${FUZZ_TIMEOUT:-10}"
     -print_final_stats=1
   )
   [ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
