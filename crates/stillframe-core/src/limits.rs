@@ -18,7 +18,8 @@ use crate::{Error, Result};
 pub struct Limits {
     /// Largest single sample (compressed frame) in bytes. Default 64 MiB.
     pub max_sample_bytes: u32,
-    /// Most samples in one track. Default 20 million (over 90 hours at 60 fps).
+    /// Most samples in one track; in an MP4 `moov`, in all its tracks together.
+    /// Default 20 million (over 90 hours at 60 fps).
     ///
     /// Each indexed sample costs about 40 bytes, and a file can declare its samples
     /// in a few bytes: at the default, a 1.6 KB MP4 whose `stsz` claims 16.7 million

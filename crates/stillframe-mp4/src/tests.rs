@@ -792,3 +792,30 @@ fn large_table_builds_in_one_pass() {
     assert_eq!(s.iter().filter(|s| s.sync).count(), count / 60);
     println!("opened {count} samples in {elapsed:?}");
 }
+
+#[test]
+fn the_sample_limit_bounds_all_tracks_together() {
+    // Each track alone is within the limit; together they are not. Per track, a
+    // tiny file of many 20-million-sample tracks took gigabytes.
+    let sizes = [5; 6];
+    let two_tracks = || {
+        let tracks = [Track::video(&sizes, 10, 2), Track::video(&sizes, 10, 2)];
+        file_with(b"isom", &sizes, moov(1000, &tracks, &[]))
+    };
+    let limits = |max_samples| Limits {
+        max_samples,
+        ..Limits::default()
+    };
+    let refused = Mp4Demuxer::open(Cursor::new(two_tracks()), limits(10));
+    match refused.map(|_| ()) {
+        Err(stillframe_core::Error::Limit { what, value, limit }) => {
+            assert_eq!(
+                (what, value, limit),
+                ("sample count of all tracks together", 12, 10)
+            );
+        }
+        other => panic!("expected the file-wide limit, got {other:?}"),
+    }
+    let opened = Mp4Demuxer::open(Cursor::new(two_tracks()), limits(12));
+    assert_eq!(opened.map(|demuxer| demuxer.tracks().len()).ok(), Some(2));
+}
