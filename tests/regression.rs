@@ -292,15 +292,7 @@ fn planner_regressions_plan_or_fail_typed() {
         let samples: Vec<SampleInfo> = input
             .samples
             .iter()
-            .map(|s| SampleInfo {
-                offset: 0,
-                size: 1,
-                dts: s.dts,
-                pts: s.pts,
-                duration: s.duration,
-                sync: s.sync,
-                presented: s.presented,
-            })
+            .map(fuzz_input::RawSample::sample_info)
             .collect();
         let index = stillframe_seek::FrameIndex::new(&samples);
         index.sanity_check().unwrap();

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use stillframe_core::{ErrorKind, Rounding, SampleInfo, Time, Tolerance};
-use stillframe_fuzz_input::{parse_planner, RawTime};
+use stillframe_fuzz_input::{parse_planner, RawSample, RawTime};
 use stillframe_seek::{plan, plan_batch, DecoderPosition, FrameIndex, FrameRef, Plan, Start};
 
 fn time(raw: RawTime) -> Option<Time> {
@@ -109,19 +109,7 @@ fn check_plan(
 fuzz_target!(|data: &[u8]| {
     let input = parse_planner(data);
     let timescale = input.timescale;
-    let samples: Vec<SampleInfo> = input
-        .samples
-        .iter()
-        .map(|s| SampleInfo {
-            offset: 0,
-            size: 1,
-            dts: s.dts,
-            pts: s.pts,
-            duration: s.duration,
-            sync: s.sync,
-            presented: s.presented,
-        })
-        .collect();
+    let samples: Vec<SampleInfo> = input.samples.iter().map(RawSample::sample_info).collect();
     let mut index = FrameIndex::new(&samples);
     if let Err(problem) = index.sanity_check() {
         panic!("fresh index: {problem}");

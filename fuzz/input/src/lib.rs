@@ -254,6 +254,33 @@ pub struct RawSample {
     pub presented: bool,
 }
 
+impl RawSample {
+    /// A demuxer's sample, with what the planner does not read left out.
+    pub fn from_sample_info(sample: &stillframe_core::SampleInfo) -> RawSample {
+        RawSample {
+            dts: sample.dts,
+            pts: sample.pts,
+            duration: sample.duration,
+            sync: sample.sync,
+            presented: sample.presented,
+        }
+    }
+
+    /// The sample as a demuxer gives it, one byte at offset 0 (the planner reads
+    /// neither).
+    pub fn sample_info(&self) -> stillframe_core::SampleInfo {
+        stillframe_core::SampleInfo {
+            offset: 0,
+            size: 1,
+            dts: self.dts,
+            pts: self.pts,
+            duration: self.duration,
+            sync: self.sync,
+            presented: self.presented,
+        }
+    }
+}
+
 /// A running decoder's state, as the planner sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawPosition {

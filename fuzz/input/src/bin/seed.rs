@@ -265,13 +265,7 @@ impl Seeds {
         let samples: Vec<RawSample> = samples
             .iter()
             .take(stillframe_fuzz_input::MAX_SAMPLES)
-            .map(|s| RawSample {
-                dts: s.dts,
-                pts: s.pts,
-                duration: s.duration,
-                sync: s.sync,
-                presented: s.presented,
-            })
+            .map(RawSample::from_sample_info)
             .collect();
         let first = samples.iter().map(|s| s.pts).min().unwrap_or(0);
         let last = samples.iter().map(|s| s.pts).max().unwrap_or(0);
