@@ -18,8 +18,9 @@ use crate::{Error, Result};
 pub struct Limits {
     /// Largest single sample (compressed frame) in bytes. Default 64 MiB.
     pub max_sample_bytes: u32,
-    /// Most samples in one track; in an MP4 `moov`, in all its tracks together.
-    /// Default 20 million (over 90 hours at 60 fps).
+    /// Most samples in one file, all its tracks together (else a small file of many
+    /// tracks could claim the whole budget for each). Default 20 million (over 90
+    /// hours at 60 fps).
     ///
     /// Each indexed sample costs about 40 bytes, and a file can declare its samples
     /// in a few bytes: at the default, a 1.6 KB MP4 whose `stsz` claims 16.7 million
@@ -68,6 +69,35 @@ impl Limits {
     /// Fails unless a track of `count` samples may be indexed.
     pub fn check_samples(&self, count: u64) -> Result<()> {
         check("sample count", count, u64::from(self.max_samples))
+    }
+
+    /// Fails unless a track of `count` samples may be indexed beside the `others`
+    /// that the file's other tracks already hold: [`max_samples`](Self::max_samples)
+    /// bounds them together.
+    ///
+    /// ```
+    /// use stillframe_core::{Error, Limits};
+    ///
+    /// let limits = Limits { max_samples: 10, ..Limits::default() };
+    /// assert!(limits.check_samples_beside(6, 4).is_ok());
+    /// match limits.check_samples_beside(6, 5) {
+    ///     Err(Error::Limit { what, value: 11, limit: 10 }) => {
+    ///         assert_eq!(what, "sample count of all tracks together");
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
+    pub fn check_samples_beside(&self, count: u64, others: u64) -> Result<()> {
+        let what = if others == 0 {
+            "sample count"
+        } else {
+            "sample count of all tracks together"
+        };
+        check(
+            what,
+            count.saturating_add(others),
+            u64::from(self.max_samples),
+        )
     }
 
     /// Fails unless a `width` × `height` picture may be decoded.

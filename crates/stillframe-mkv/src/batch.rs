@@ -34,10 +34,13 @@ pub(crate) fn append(
     limits: &Limits,
 ) -> Result<Vec<Range<usize>>> {
     let mut ranges = Vec::with_capacity(timings.len());
+    let mut indexed: u64 = samples.iter().map(|s| s.len() as u64).sum();
     for (timing, track_samples) in timings.iter().zip(samples.iter_mut()) {
         let start = track_samples.len();
         let mut batch = frames_of(blocks, timing, timebase)?;
-        limits.check_samples((start + batch.len()) as u64)?;
+        let others = indexed - start as u64;
+        limits.check_samples_beside((start + batch.len()) as u64, others)?;
+        indexed += batch.len() as u64;
         let previous_dts = continues
             .then(|| track_samples.last().map(|s| s.dts))
             .flatten();

@@ -53,7 +53,7 @@
 //!   checked against the cut.
 //! - **Defensive parsing.** Every element size is checked against its parent and
 //!   the file, every metadata read against [`Limits::max_metadata_bytes`], every
-//!   frame against [`Limits::max_sample_bytes`] and every track's sample count
+//!   frame against [`Limits::max_sample_bytes`] and the sample count of all tracks
 //!   against [`Limits::max_samples`]; timestamps use checked arithmetic. Junk between
 //!   clusters is skipped by searching for the next Cluster ID, as ffmpeg does.
 //!

@@ -383,6 +383,43 @@ fn oversized_frames_hit_the_limit() {
 }
 
 #[test]
+fn the_sample_limit_bounds_all_tracks_together() {
+    // Six frames of video and six of audio: each track alone is within ten.
+    let blocks: Vec<Vec<u8>> = (0..6)
+        .flat_map(|i| {
+            [
+                simple_block(1, i * 40, 0x80, &[1; 4]),
+                simple_block(2, i * 40, 0x80, &[2; 4]),
+            ]
+        })
+        .collect();
+    let bytes = || file("matroska", &[cluster(0, &blocks)]);
+    let index = |max_samples| {
+        let limits = Limits {
+            max_samples,
+            ..Limits::default()
+        };
+        let mut demuxer = MkvDemuxer::open(Cursor::new(bytes()), limits)?;
+        demuxer.index_until(0, Time::POSITIVE_INFINITY)?;
+        Ok::<_, stillframe_core::Error>(
+            (0..2)
+                .map(|t| demuxer.samples(t).map_or(0, <[_]>::len))
+                .collect::<Vec<_>>(),
+        )
+    };
+    match index(10) {
+        Err(stillframe_core::Error::Limit { what, value, limit }) => {
+            assert_eq!(
+                (what, value, limit),
+                ("sample count of all tracks together", 12, 10)
+            );
+        }
+        other => panic!("expected the file-wide limit, got {other:?}"),
+    }
+    assert_eq!(index(12).ok(), Some(vec![6, 6]));
+}
+
+#[test]
 fn every_truncation_and_corruption_of_a_file_is_handled_without_panic() {
     let bytes = file(
         "matroska",

@@ -78,11 +78,13 @@ struct TrafDefaults {
 }
 
 /// Appends the samples of one `moof` (whose bytes are `bytes`, at file offset
-/// `offset`) to the tracks they belong to.
+/// `offset`) to the tracks they belong to. `indexed` counts the samples of all
+/// tracks: [`Limits::max_samples`] bounds them together, as in the `moov`.
 pub(crate) fn read_moof(
     bytes: &[u8],
     offset: u64,
     tracks: &mut [FragmentTrack<'_>],
+    indexed: &mut u64,
     limits: &Limits,
 ) -> Result<()> {
     let moof = BoxRef::whole(*b"moof", offset, bytes);
@@ -92,7 +94,7 @@ pub(crate) fn read_moof(
     for traf in moof.children("moof").filter(|b| &b.kind == b"traf") {
         trafs += 1;
         limits.check_entries("track fragments in a moof", trafs)?;
-        if let Some(end) = read_traf(&traf, offset, implicit_offset, tracks, limits)? {
+        if let Some(end) = read_traf(&traf, offset, implicit_offset, tracks, indexed, limits)? {
             implicit_offset = end;
         }
     }
@@ -105,6 +107,7 @@ fn read_traf(
     moof_offset: u64,
     implicit_offset: u64,
     tracks: &mut [FragmentTrack<'_>],
+    indexed: &mut u64,
     limits: &Limits,
 ) -> Result<Option<u64>> {
     let children = || Children::new(traf.body(), traf.body_offset(), "moof/traf");
@@ -181,7 +184,11 @@ fn read_traf(
         runs += 1;
         limits.check_entries("track runs in a traf", runs)?;
         let start = next_dts.unwrap_or(track.track_end.saturating_sub(track.time_offset));
-        let (dts, end) = read_trun(&trun, &defaults, data_end, start, track, limits)?;
+        let before = track.samples.len() as u64;
+        let others = indexed.saturating_sub(before);
+        let run = read_trun(&trun, &defaults, data_end, start, track, limits, others);
+        *indexed = others + track.samples.len() as u64;
+        let (dts, end) = run?;
         next_dts = Some(dts);
         data_end = Some(end);
         track.track_end = dts.saturating_add(track.time_offset);
@@ -198,6 +205,7 @@ fn read_trun(
     mut dts: i64,
     track: &mut FragmentTrack<'_>,
     limits: &Limits,
+    other_tracks_samples: u64,
 ) -> Result<(i64, u64)> {
     let mut r = trun.reader("moof/traf/trun");
     if dts.unsigned_abs() > MAX_TIME as u64 {
@@ -222,7 +230,7 @@ fn read_trun(
         * 4;
     r.check_table("trun", count, per_sample)?;
     let total = track.samples.len() as u64 + u64::from(count);
-    limits.check_samples(total)?;
+    limits.check_samples_beside(total, other_tracks_samples)?;
 
     let mut offset = match (data_offset, previous_end) {
         (Some(delta), _) => defaults

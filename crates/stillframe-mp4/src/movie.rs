@@ -108,19 +108,20 @@ pub(crate) fn read<R: Read + Seek>(reader: &mut R, limits: &Limits) -> Result<(M
             ..*limits
         };
         let index = building.len();
+        let others = u64::from(limits.max_samples - samples_left);
         let built =
             build_track(trak, &header, &mut full_edits, index, &track_limits).map_err(|error| {
                 match error {
-                    // Said against the file's bound, not what was left of it.
+                    // Found against what the other tracks left; said against the whole
+                    // budget, which is the one the user set.
                     Error::Limit {
                         what: "sample count",
                         value,
                         ..
-                    } if samples_left < limits.max_samples => Error::Limit {
-                        what: "sample count of all tracks together",
-                        value: value.saturating_add(u64::from(limits.max_samples - samples_left)),
-                        limit: u64::from(limits.max_samples),
-                    },
+                    } => limits
+                        .check_samples_beside(value, others)
+                        .err()
+                        .unwrap_or(error),
                     other => other,
                 }
             })?;
@@ -326,9 +327,10 @@ fn read_fragments<R: Read + Seek>(
             samples: &mut b.samples,
         })
         .collect();
+    let mut indexed = tracks.iter().map(|t| t.samples.len() as u64).sum();
     for moof in &scan.moofs {
         let bytes = scan::read_box(reader, *moof)?;
-        fragments::read_moof(&bytes, moof.offset, &mut tracks, limits)?;
+        fragments::read_moof(&bytes, moof.offset, &mut tracks, &mut indexed, limits)?;
     }
     let shifts: Vec<i64> = tracks.iter().map(|t| t.dts_shift).collect();
     drop(tracks);

@@ -519,9 +519,11 @@ fn trex(track_id: u32, duration: u32, size: u32, flags: u32) -> Vec<u8> {
     full(b"trex", 0, 0, &be32(&[track_id, 1, duration, size, flags]))
 }
 
-/// A moof with one traf (default-base-is-moof) and one trun of `count` samples that
-/// takes everything from `trex`, except `first_flags`; then its mdat.
+/// A moof with one traf (default-base-is-moof) of track `track_id` and one trun of
+/// `count` samples that takes everything from `trex`, except `first_flags`; then
+/// its mdat.
 fn fragment(
+    track_id: u32,
     sequence: u32,
     tfdt: Option<u64>,
     count: u32,
@@ -529,7 +531,7 @@ fn fragment(
     sample_size: u32,
 ) -> Vec<u8> {
     let build = |data_offset: u32| {
-        let mut traf = full(b"tfhd", 0, 0x2_0000, &be32(&[1]));
+        let mut traf = full(b"tfhd", 0, 0x2_0000, &be32(&[track_id]));
         if let Some(time) = tfdt {
             traf.extend(full(b"tfdt", 1, 0, &time.to_be_bytes()));
         }
@@ -559,8 +561,8 @@ fn fragmented_file() -> Vec<u8> {
     let mvex = bx(b"mvex", &trex(1, 512, 6, 0x0101_0000));
     let mut file = ftyp(b"iso5");
     file.extend(moov(1000, &[track], &[mvex]));
-    file.extend(fragment(1, Some(1024), 3, 0x0200_0000, 6));
-    file.extend(fragment(2, None, 2, 0x0200_0000, 6));
+    file.extend(fragment(1, 1, Some(1024), 3, 0x0200_0000, 6));
+    file.extend(fragment(1, 2, None, 2, 0x0200_0000, 6));
     file
 }
 
@@ -590,8 +592,49 @@ fn fragments_use_trex_defaults_and_sync_flags() {
 }
 
 #[test]
+fn the_sample_limit_bounds_all_fragmented_tracks_together() {
+    // Per track, a few hundred bytes of moof per track could each index up to the
+    // limit, as the moov's tables could before it was made file-wide.
+    let two_tracks = || {
+        let mut tracks = [Track::video(&[], 0, 1), Track::video(&[], 0, 1)];
+        tracks[1].id = 2;
+        for track in &mut tracks {
+            track.stts.clear();
+            track.stsc.clear();
+        }
+        let mut mvex = trex(1, 512, 6, 0);
+        mvex.extend(trex(2, 512, 6, 0));
+        let mut file = ftyp(b"iso5");
+        file.extend(moov(1000, &tracks, &[bx(b"mvex", &mvex)]));
+        file.extend(fragment(1, 1, Some(0), 6, 0, 6));
+        file.extend(fragment(2, 2, Some(0), 6, 0, 6));
+        file
+    };
+    let limits = |max_samples| Limits {
+        max_samples,
+        ..Limits::default()
+    };
+    match Mp4Demuxer::open(Cursor::new(two_tracks()), limits(10)).map(|_| ()) {
+        Err(stillframe_core::Error::Limit { what, value, limit }) => {
+            assert_eq!(
+                (what, value, limit),
+                ("sample count of all tracks together", 12, 10)
+            );
+        }
+        other => panic!("expected the file-wide limit, got {other:?}"),
+    }
+    let opened = Mp4Demuxer::open(Cursor::new(two_tracks()), limits(12));
+    let counts = opened.map(|demuxer| {
+        (0..2)
+            .map(|track| demuxer.samples(track).map_or(0, <[_]>::len))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(counts.ok(), Some(vec![6, 6]));
+}
+
+#[test]
 fn media_segment_without_moov_is_unsupported() {
-    let segment = fragment(1, Some(0), 2, 0, 4);
+    let segment = fragment(1, 1, Some(0), 2, 0, 4);
     assert_eq!(kind_of(open(segment)), Some(ErrorKind::Unsupported));
 }
 
