@@ -38,9 +38,10 @@ fuzz_target!(|data: &[u8]| {
         threads: 1,
         // 512×512: a mutated header may not make every execution decode and render big
         // pictures (rav1d without its assembly, under AddressSanitizer, takes seconds
-        // on 1080p).
+        // on 1080p). A million samples for the same reason as in mp4_demux.
         limits: Limits {
             max_pixels: 1 << 18,
+            max_samples: 1 << 20,
             ..Limits::default()
         },
         ..GeneratorOptions::default()
