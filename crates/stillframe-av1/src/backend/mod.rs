@@ -15,7 +15,7 @@ pub(crate) use self::dav1d::{Context, Data, Picture, BACKEND};
 #[cfg(feature = "rav1d")]
 pub(crate) use self::rav1d::{Context, Data, Picture, BACKEND};
 
-use stillframe_core::ChromaFormat;
+use stillframe_core::{ChromaFormat, ColourDescription};
 
 /// `EAGAIN`, which dav1d returns negated (`DAV1D_ERR(EAGAIN)`).
 pub(crate) const EAGAIN: i32 = 11;
@@ -41,6 +41,31 @@ pub(crate) struct Geometry {
 }
 
 impl Geometry {
+    /// From a picture's `w`, `h`, `layout` and `bpc`; `None` for values dav1d never
+    /// outputs.
+    pub(crate) fn from_picture(width: i32, height: i32, layout: u32, bpc: i32) -> Option<Self> {
+        Some(Geometry {
+            width: usize::try_from(width).ok().filter(|&w| w > 0)?,
+            height: usize::try_from(height).ok().filter(|&h| h > 0)?,
+            chroma: chroma_of_layout(layout)?,
+            bit_depth: u8::try_from(bpc).ok().filter(|&b| (8..=16).contains(&b))?,
+        })
+    }
+
+    /// How many bytes plane `index` spans from its first visible row to the end of
+    /// its last, with rows `stride` bytes apart; `None` when `stride` cannot hold a
+    /// row (dav1d's strides are positive and at least a row).
+    pub(crate) fn plane_extent(&self, index: usize, stride: isize) -> Option<(usize, usize)> {
+        let stride = usize::try_from(stride).ok()?;
+        let (width, rows) = self.plane_size(index);
+        let row_bytes = width.checked_mul(self.sample_bytes())?;
+        if stride < row_bytes || rows == 0 {
+            return None;
+        }
+        let extent = stride.checked_mul(rows - 1)?.checked_add(row_bytes)?;
+        Some((extent, stride))
+    }
+
     /// Bytes per sample: 1 up to 8 bits, else 2.
     pub(crate) fn sample_bytes(&self) -> usize {
         if self.bit_depth > 8 {
@@ -72,8 +97,24 @@ impl Geometry {
     }
 }
 
+/// A sequence header's colour codes (`pri`, `trc`, `mtrx`, `color_range`).
+pub(crate) fn colour_of(
+    primaries: u32,
+    transfer: u32,
+    matrix: u32,
+    full_range: bool,
+) -> ColourDescription {
+    let code = |value: u32| u8::try_from(value).unwrap_or(ColourDescription::UNSPECIFIED_CODE);
+    ColourDescription {
+        primaries: code(primaries),
+        transfer: code(transfer),
+        matrix: code(matrix),
+        full_range: Some(full_range),
+    }
+}
+
 /// dav1d's pixel layout code to a chroma format.
-pub(crate) fn chroma_of_layout(layout: u32) -> Option<ChromaFormat> {
+fn chroma_of_layout(layout: u32) -> Option<ChromaFormat> {
     match layout {
         0 => Some(ChromaFormat::Monochrome),
         1 => Some(ChromaFormat::Yuv420),

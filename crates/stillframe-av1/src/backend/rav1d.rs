@@ -12,7 +12,7 @@ use rav1d::src::lib::{
 };
 use stillframe_core::ColourDescription;
 
-use super::{chroma_of_layout, Geometry, Settings};
+use super::{colour_of, Geometry, Settings};
 
 /// The backend's name in messages.
 pub(crate) const BACKEND: &str = "rav1d";
@@ -170,14 +170,7 @@ impl Picture {
     /// Size, chroma layout and bit depth, or `None` for values dav1d never outputs.
     pub(crate) fn geometry(&self) -> Option<Geometry> {
         let p = &self.raw.p;
-        Some(Geometry {
-            width: usize::try_from(p.w).ok().filter(|&w| w > 0)?,
-            height: usize::try_from(p.h).ok().filter(|&h| h > 0)?,
-            chroma: chroma_of_layout(p.layout)?,
-            bit_depth: u8::try_from(p.bpc)
-                .ok()
-                .filter(|&b| (8..=16).contains(&b))?,
-        })
+        Geometry::from_picture(p.w, p.h, p.layout, p.bpc)
     }
 
     /// The timestamp of the data that carried the shown frame (`m.timestamp`).
@@ -191,26 +184,19 @@ impl Picture {
         // SAFETY: an output picture holds a reference to its sequence header, which
         // lives as long as the picture; we only read it.
         let header = unsafe { header.as_ref() };
-        let code = |value: u32| u8::try_from(value).unwrap_or(ColourDescription::UNSPECIFIED_CODE);
-        Some(ColourDescription {
-            primaries: code(header.pri),
-            transfer: code(header.trc),
-            matrix: code(header.mtrx),
-            full_range: Some(header.color_range != 0),
-        })
+        Some(colour_of(
+            header.pri,
+            header.trc,
+            header.mtrx,
+            header.color_range != 0,
+        ))
     }
 
     /// Plane `index` as `(bytes from its first visible row to the end of its last
     /// visible row, stride)`, per `geometry`.
     pub(crate) fn plane(&self, index: usize, geometry: &Geometry) -> Option<(&[u8], usize)> {
         let origin = (*self.raw.data.get(index)?)?.cast::<u8>();
-        let stride = usize::try_from(*self.raw.stride.get(index.min(1))?).ok()?;
-        let (width, rows) = geometry.plane_size(index);
-        let row_bytes = width.checked_mul(geometry.sample_bytes())?;
-        if stride < row_bytes || rows == 0 {
-            return None;
-        }
-        let extent = stride.checked_mul(rows - 1)?.checked_add(row_bytes)?;
+        let (extent, stride) = geometry.plane_extent(index, *self.raw.stride.get(index.min(1))?)?;
         // SAFETY: dav1d's picture allocator gives each plane `rows` rows of `stride`
         // bytes (positive strides, checked above), alive while the picture is; the
         // slice borrows `self`, which holds the reference.
