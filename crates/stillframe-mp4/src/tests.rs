@@ -610,26 +610,7 @@ fn the_sample_limit_bounds_all_fragmented_tracks_together() {
         file.extend(fragment(2, 2, Some(0), 6, 0, 6));
         file
     };
-    let limits = |max_samples| Limits {
-        max_samples,
-        ..Limits::default()
-    };
-    match Mp4Demuxer::open(Cursor::new(two_tracks()), limits(10)).map(|_| ()) {
-        Err(stillframe_core::Error::Limit { what, value, limit }) => {
-            assert_eq!(
-                (what, value, limit),
-                ("sample count of all tracks together", 12, 10)
-            );
-        }
-        other => panic!("expected the file-wide limit, got {other:?}"),
-    }
-    let opened = Mp4Demuxer::open(Cursor::new(two_tracks()), limits(12));
-    let counts = opened.map(|demuxer| {
-        (0..2)
-            .map(|track| demuxer.samples(track).map_or(0, <[_]>::len))
-            .collect::<Vec<_>>()
-    });
-    assert_eq!(counts.ok(), Some(vec![6, 6]));
+    assert_tracks_share_the_sample_budget(two_tracks);
 }
 
 #[test]
@@ -845,12 +826,20 @@ fn the_sample_limit_bounds_all_tracks_together() {
         let tracks = [Track::video(&sizes, 10, 2), Track::video(&sizes, 10, 2)];
         file_with(b"isom", &sizes, moov(1000, &tracks, &[]))
     };
-    let limits = |max_samples| Limits {
-        max_samples,
-        ..Limits::default()
+    assert_tracks_share_the_sample_budget(two_tracks);
+}
+
+/// `file` makes two tracks of six samples: a budget of ten refuses them, naming the
+/// file-wide limit, and one of twelve opens both whole.
+fn assert_tracks_share_the_sample_budget(file: impl Fn() -> Vec<u8>) {
+    let open_with = |max_samples| {
+        let limits = Limits {
+            max_samples,
+            ..Limits::default()
+        };
+        Mp4Demuxer::open(Cursor::new(file()), limits)
     };
-    let refused = Mp4Demuxer::open(Cursor::new(two_tracks()), limits(10));
-    match refused.map(|_| ()) {
+    match open_with(10).map(|_| ()) {
         Err(stillframe_core::Error::Limit { what, value, limit }) => {
             assert_eq!(
                 (what, value, limit),
@@ -859,6 +848,10 @@ fn the_sample_limit_bounds_all_tracks_together() {
         }
         other => panic!("expected the file-wide limit, got {other:?}"),
     }
-    let opened = Mp4Demuxer::open(Cursor::new(two_tracks()), limits(12));
-    assert_eq!(opened.map(|demuxer| demuxer.tracks().len()).ok(), Some(2));
+    let counts = open_with(12).map(|demuxer| {
+        (0..2)
+            .map(|track| demuxer.samples(track).map_or(0, <[_]>::len))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(counts.ok(), Some(vec![6, 6]));
 }
