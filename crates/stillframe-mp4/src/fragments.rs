@@ -184,11 +184,9 @@ fn read_traf(
         runs += 1;
         limits.check_entries("track runs in a traf", runs)?;
         let start = next_dts.unwrap_or(track.track_end.saturating_sub(track.time_offset));
-        let before = track.samples.len() as u64;
-        let others = indexed.saturating_sub(before);
-        let run = read_trun(&trun, &defaults, data_end, start, track, limits, others);
+        let others = indexed.saturating_sub(track.samples.len() as u64);
+        let (dts, end) = read_trun(&trun, &defaults, data_end, start, track, limits, others)?;
         *indexed = others + track.samples.len() as u64;
-        let (dts, end) = run?;
         next_dts = Some(dts);
         data_end = Some(end);
         track.track_end = dts.saturating_add(track.time_offset);
