@@ -107,8 +107,10 @@ impl Context {
 impl Drop for Context {
     fn drop(&mut self) {
         let mut context = Some(self.raw);
-        // SAFETY: the context is open and closed only here; `dav1d_close` joins its
-        // threads and frees it, and nothing uses `self.raw` afterwards.
+        // SAFETY: the context is open and closed only here, and nothing uses
+        // `self.raw` afterwards. rav1d's `dav1d_close` does not join its worker
+        // threads: it tells them to die, and the last one to exit frees the context
+        // (fuzz/lsan.supp; tests/memory.rs waits for them before it counts).
         unsafe { dav1d_close(Some(NonNull::from(&mut context))) }
     }
 }
