@@ -55,6 +55,7 @@ fn frame(bit_depth: u8, colour: ColourDescription) -> Frame {
             plane(WIDTH / 2, HEIGHT / 2, 90),
         ],
         colour,
+        damage: None,
     }
 }
 

@@ -20,6 +20,7 @@ fn long_recording() -> Vec<SampleInfo> {
             duration: 1001,
             sync: i % 60 == 0,
             presented: true,
+            description: 0,
         })
         .collect()
 }

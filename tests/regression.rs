@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use stillframe::{
     Asset, ErrorKind, GeneratorOptions, ImageGenerator, Limits, MaximumSize, Time, Tolerance,
 };
-use stillframe_core::{Demuxer, Packet, SampleInfo, TrackInfo, VideoDecoder};
+use stillframe_core::{Demuxer, Packet, PacketInspector, SampleInfo, TrackInfo, VideoDecoder};
 
 /// How long one input may take, all of its requests included.
 const PER_FILE: Duration = Duration::from_secs(20);
@@ -208,7 +208,11 @@ fn fixture_track(name: &str) -> TrackInfo {
 }
 
 /// Feeds a packet stream to `decoder` as the fuzz target does.
-fn drive(decoder: &mut dyn VideoDecoder, packets: &[fuzz_input::RawPacket<'_>]) {
+fn drive(
+    decoder: &mut dyn VideoDecoder,
+    inspector: Option<&dyn PacketInspector>,
+    packets: &[fuzz_input::RawPacket<'_>],
+) {
     let mut needs_reset = false;
     for (number, raw) in packets.iter().enumerate() {
         let packet = Packet {
@@ -217,9 +221,11 @@ fn drive(decoder: &mut dyn VideoDecoder, packets: &[fuzz_input::RawPacket<'_>]) 
             pts: raw.pts,
             dts: number as i64,
             sync: raw.flags & fuzz_input::SYNC != 0,
+            description: 0,
         };
-        let _ = decoder.is_random_access_point(&packet);
-        let _ = decoder.is_discardable(&packet);
+        if let Some(inspector) = inspector {
+            let _ = inspector.inspect(&packet);
+        }
         if raw.flags & fuzz_input::RESET_BEFORE != 0 || needs_reset {
             decoder.reset().unwrap();
             needs_reset = false;
@@ -261,8 +267,9 @@ fn each_packet_stream<D: VideoDecoder + 'static>(
             max_pixels: 1 << 22,
             ..Limits::default()
         };
+        let inspector = stillframe_bitstream::inspector_for(&track).ok();
         if let Ok(mut decoder) = open(&track, &limits) {
-            drive(&mut decoder, &stream.packets);
+            drive(&mut decoder, inspector.as_deref(), &stream.packets);
         }
     });
 }

@@ -325,10 +325,10 @@ fn generators_dropped_while_their_work_is_in_flight() {
 #[test]
 fn a_failing_file_answers_every_request_with_its_error() {
     run("unsupported stream", || {
-        // High 10: OpenH264 cannot decode it, so every request fails the same way,
-        // from every thread, and nothing is left behind.
+        // High 4:4:4: no decoder here decodes it, so every request fails the same
+        // way, from every thread, and nothing is left behind.
         let generator =
-            ImageGenerator::open(common::fixture("high10.mp4"), GeneratorOptions::default())
+            ImageGenerator::open(common::fixture("yuv444.mp4"), GeneratorOptions::default())
                 .unwrap();
         let answers = Answers::new(10);
         let handle = {

@@ -7,10 +7,11 @@ use stillframe_core::{
     PixelFormat, Plane, Result, TrackInfo, VideoDecoder,
 };
 
-use crate::av1c::parse_av1c;
+use stillframe_bitstream::av1::{
+    after_temporal_delimiter, parse_av1c, SequenceHeader, TemporalUnit,
+};
+
 use crate::backend::{self, Context, Data, Picture, Settings, EAGAIN};
-use crate::sequence::SequenceHeader;
-use crate::temporal_unit::{after_temporal_delimiter, TemporalUnit};
 
 /// Bound on `EAGAIN` rounds for one packet: each round takes at least one
 /// picture out, and one temporal unit shows at most one picture per layer.
@@ -293,6 +294,7 @@ impl Av1Decoder {
             },
             planes,
             colour: picture.colour().unwrap_or(self.format.colour),
+            damage: None,
         })
     }
 }
@@ -300,16 +302,6 @@ impl Av1Decoder {
 impl VideoDecoder for Av1Decoder {
     fn format(&self) -> &CodedFormat {
         &self.format
-    }
-
-    fn is_random_access_point(&self, packet: &Packet) -> bool {
-        TemporalUnit::parse(&packet.data, self.sequence.as_ref())
-            .is_ok_and(|unit| unit.is_random_access_point())
-    }
-
-    fn is_discardable(&self, packet: &Packet) -> bool {
-        TemporalUnit::parse(&packet.data, self.sequence.as_ref())
-            .is_ok_and(|unit| unit.is_discardable())
     }
 
     fn send_packet(&mut self, packet: &Packet) -> Result<()> {

@@ -77,20 +77,14 @@ compile_error!(
 #[cfg(not(any(feature = "rav1d", feature = "dav1d")))]
 compile_error!("stillframe-av1: enable one backend feature, `rav1d` (default) or `dav1d`.");
 
-mod av1c;
 mod backend;
-mod bits;
 mod decoder;
-mod obu;
-mod sequence;
-mod temporal_unit;
 
-pub use av1c::{parse_av1c, Av1Config};
 pub use decoder::{inspect, Av1Decoder, Av1Options};
-pub use obu::{
-    split_obus, write_obu, Obu, OBU_FRAME, OBU_FRAME_HEADER, OBU_METADATA, OBU_PADDING,
-    OBU_REDUNDANT_FRAME_HEADER, OBU_SEQUENCE_HEADER, OBU_TEMPORAL_DELIMITER, OBU_TILE_GROUP,
-    OBU_TILE_LIST,
+// The AV1 syntax lives in `stillframe-bitstream`, shared with the raw-stream demuxer.
+pub use stillframe_bitstream::av1::{
+    parse_av1c, split_obus, write_obu, Av1Config, Av1Inspector, FrameHeader, FrameType, Obu,
+    OperatingPoint, SequenceHeader, TemporalUnit, OBU_FRAME, OBU_FRAME_HEADER, OBU_METADATA,
+    OBU_PADDING, OBU_REDUNDANT_FRAME_HEADER, OBU_SEQUENCE_HEADER, OBU_TEMPORAL_DELIMITER,
+    OBU_TILE_GROUP, OBU_TILE_LIST, SELECT,
 };
-pub use sequence::{OperatingPoint, SequenceHeader, SELECT};
-pub use temporal_unit::{FrameHeader, FrameType, TemporalUnit};

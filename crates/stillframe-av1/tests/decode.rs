@@ -5,7 +5,8 @@
 mod common;
 
 use common::{decode_all, fixture, frame_md5, open, reference};
-use stillframe_av1::{Av1Decoder, Av1Options};
+use stillframe_av1::{Av1Decoder, Av1Inspector, Av1Options};
+use stillframe_core::PacketInspector;
 use stillframe_core::{
     ChromaFormat, Codec, ColourDescription, ErrorKind, Frame, Limits, Packet, VideoDecoder,
 };
@@ -22,6 +23,10 @@ const FIXTURES: [&str; 10] = [
     "svt_10bit_grain.webm",
     "svt_bt709_full.mp4",
 ];
+
+fn track_of(name: &str) -> stillframe_core::TrackInfo {
+    open(&fixture(name)).0
+}
 
 fn decoder(name: &str, options: Av1Options) -> (Av1Decoder, Vec<Packet>) {
     let (track, packets) = open(&fixture(name));
@@ -132,10 +137,11 @@ fn colour_description_reaches_the_frames() {
 #[test]
 fn random_access_points_are_the_shown_key_frames() {
     for name in FIXTURES {
-        let (decoder, packets) = decoder(name, Av1Options::default());
+        let (_, packets) = decoder(name, Av1Options::default());
+        let inspector = Av1Inspector::new(&track_of(name)).unwrap();
         let (_, keys) = reference(name);
         let found: Vec<usize> = (0..packets.len())
-            .filter(|&i| decoder.is_random_access_point(&packets[i]))
+            .filter(|&i| inspector.inspect(&packets[i]).random_access)
             .collect();
         assert_eq!(found, keys, "{name}");
         assert!(!keys.is_empty());
@@ -160,10 +166,11 @@ fn decoding_restarts_at_a_later_key_frame_after_reset() {
 fn skipping_discardable_units_leaves_the_other_frames_exact() {
     let name = "aom_420.mp4";
     let (mut decoder, packets) = decoder(name, Av1Options::default());
+    let inspector = Av1Inspector::new(&track_of(name)).unwrap();
     let (expected, _) = reference(name);
     let kept: Vec<Packet> = packets
         .iter()
-        .filter(|p| !decoder.is_discardable(p))
+        .filter(|p| !inspector.inspect(p).discardable)
         .cloned()
         .collect();
     assert!(kept.len() < packets.len(), "{name}: nothing discardable");

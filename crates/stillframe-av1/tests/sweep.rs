@@ -18,14 +18,18 @@ mod common;
 use std::path::Path;
 
 use common::{frame_md5, open};
-use stillframe_av1::Av1Decoder;
-use stillframe_core::{ErrorKind, Frame, Limits, Packet, VideoDecoder};
+use stillframe_av1::{Av1Decoder, Av1Inspector};
+use stillframe_core::{ErrorKind, Frame, Limits, Packet, PacketInspector, VideoDecoder};
 
-fn decode(decoder: &mut Av1Decoder, packets: &[Packet]) -> (Vec<Frame>, Vec<String>) {
+fn decode(
+    decoder: &mut Av1Decoder,
+    inspector: &Av1Inspector,
+    packets: &[Packet],
+) -> (Vec<Frame>, Vec<String>) {
     let (mut frames, mut errors, mut started) = (Vec::new(), Vec::new(), false);
     for packet in packets {
         if !started {
-            if !decoder.is_random_access_point(packet) {
+            if !inspector.inspect(packet).random_access {
                 continue;
             }
             started = true;
@@ -103,7 +107,11 @@ fn sweep() {
                 continue;
             }
         };
-        let (frames, errors) = decode(&mut decoder, &packets);
+        let Ok(inspector) = Av1Inspector::new(&track) else {
+            println!("{name:48} av1C unreadable");
+            continue;
+        };
+        let (frames, errors) = decode(&mut decoder, &inspector, &packets);
         let exact = frames
             .iter()
             .zip(&reference)

@@ -257,13 +257,9 @@ fn save(
         }
         _ => image.write_with_encoder(image::codecs::png::PngEncoder::new(&mut writer)),
     };
-    encoded.map_err(|e| {
-        Error::Io(std::io::Error::other(format!(
-            "writing {}: {e}",
-            path.display()
-        )))
-    })?;
-    writer.flush()?;
+    let writing = format!("writing {}", path.display());
+    encoded.map_err(|e| Error::io(writing.clone(), std::io::Error::other(e)))?;
+    writer.flush().map_err(|e| Error::io(writing, e))?;
     Ok(())
 }
 

@@ -1,12 +1,16 @@
 //! The one error type of stillframe, classified by [`ErrorKind`].
 
+use std::sync::Arc;
+
 use crate::Time;
 
 /// Everything that can go wrong, classified so callers can react by [`Error::kind`].
 ///
 /// A failed request never poisons the object that served it: after any error, the
 /// demuxer, decoder or generator may be asked again.
-#[derive(Debug, thiserror::Error)]
+/// Errors are cheap to clone (an I/O error is shared behind an [`Arc`]), so one
+/// failure can be reported to every request it concerns.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The file breaks its format's rules.
@@ -47,9 +51,16 @@ pub enum Error {
         /// Where the last frame ends.
         end: Time,
     },
-    /// Reading the input failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    /// Reading the input or writing an output failed.
+    #[error("I/O error {context}: {source}")]
+    Io {
+        /// What was being done, and to which file: `reading clip.mp4`,
+        /// `writing frame-0.png`; `reading the input` where no name is known.
+        context: String,
+        /// The operating system's error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
     /// The decoder rejected the stream or produced no picture.
     #[error("decoder error: {message}")]
     Codec {
@@ -59,6 +70,19 @@ pub enum Error {
     /// The request was cancelled before it produced an image.
     #[error("cancelled")]
     Cancelled,
+    /// A bug in stillframe: something that should not happen whatever the input.
+    /// Please report it with the file that caused it.
+    #[error("internal error (a bug in stillframe): {message}")]
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Error {
+        Error::io("reading the input", source)
+    }
 }
 
 /// The class of an [`Error`], for summaries and for deciding what to do next.
@@ -80,6 +104,8 @@ pub enum ErrorKind {
     Codec,
     /// See [`Error::Cancelled`].
     Cancelled,
+    /// See [`Error::Internal`].
+    Internal,
 }
 
 impl ErrorKind {
@@ -94,6 +120,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Codec => "codec",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Internal => "internal",
         }
     }
 }
@@ -107,9 +134,10 @@ impl Error {
             Error::Limit { .. } => ErrorKind::Limit,
             Error::Truncated { .. } => ErrorKind::Truncated,
             Error::OutOfRange { .. } => ErrorKind::OutOfRange,
-            Error::Io(_) => ErrorKind::Io,
+            Error::Io { .. } => ErrorKind::Io,
             Error::Codec { .. } => ErrorKind::Codec,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 
@@ -142,29 +170,26 @@ impl Error {
         }
     }
 
-    /// Re-creates an error so one failure can be reported to several requests.
+    /// An [`Error::Internal`]: a bug, not a property of the input.
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::Internal {
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Io`] while doing `context` (`"reading clip.mp4"`).
     ///
-    /// I/O errors keep their [`std::io::ErrorKind`] and message.
-    pub fn duplicate(&self) -> Error {
-        match self {
-            Error::Malformed { location, message } => Error::Malformed {
-                location: location.clone(),
-                message: message.clone(),
-            },
-            Error::Unsupported { feature } => Error::unsupported(feature.clone()),
-            Error::Limit { what, value, limit } => Error::Limit {
-                what,
-                value: *value,
-                limit: *limit,
-            },
-            Error::Truncated { message } => Error::truncated(message.clone()),
-            Error::OutOfRange { requested, end } => Error::OutOfRange {
-                requested: *requested,
-                end: *end,
-            },
-            Error::Io(error) => Error::Io(std::io::Error::new(error.kind(), error.to_string())),
-            Error::Codec { message } => Error::codec(message.clone()),
-            Error::Cancelled => Error::Cancelled,
+    /// ```
+    /// use stillframe_core::{Error, ErrorKind};
+    /// let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+    /// let error = Error::io("reading clip.mp4", missing);
+    /// assert_eq!(error.kind(), ErrorKind::Io);
+    /// assert!(error.to_string().starts_with("I/O error reading clip.mp4: "));
+    /// ```
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source: Arc::new(source),
         }
     }
 }

@@ -74,6 +74,11 @@ pub struct Frame {
     pub planes: Vec<Plane>,
     /// Colour description as the bitstream gives it.
     pub colour: ColourDescription,
+    /// Why this picture may not be what the stream means — a slice that failed to
+    /// decode, a reference picture that was missing — or `None` for a clean
+    /// picture. The generator never returns a damaged picture as an image; it
+    /// fails that request with [`crate::Error::Malformed`] naming the damage.
+    pub damage: Option<String>,
 }
 
 impl Frame {

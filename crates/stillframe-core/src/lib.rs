@@ -7,6 +7,7 @@
 //! (`stillframe-mp4`) and codec crates (`stillframe-h264`) do, and the `stillframe`
 //! crate wires them together.
 
+pub mod bits;
 mod error;
 mod frame;
 mod limits;
@@ -26,4 +27,4 @@ pub use track::{
     ChromaFormat, CleanAperture, Codec, CodedFormat, ColourDescription, ContainerKind, Crop,
     Fraction, Orientation, PixelAspect, TrackInfo, TrackKind, VideoInfo,
 };
-pub use traits::{Demuxer, VideoDecoder};
+pub use traits::{Demuxer, PacketInspector, PacketKind, VideoDecoder};

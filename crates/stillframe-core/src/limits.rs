@@ -33,6 +33,17 @@ pub struct Limits {
     pub max_metadata_bytes: u64,
     /// Most edit-list entries, fragments or similar repeated structures. Default 1 million.
     pub max_entries: u32,
+    /// Most memory one decoder may hold for a sequence: its reference and output
+    /// pictures with their per-block side data, as the codec adapter estimates it
+    /// from the sequence header *before* the decoder sees it. Default 2 GiB, which
+    /// admits 8K H.264 with its level's full picture buffer while refusing a
+    /// 16384 × 16384 sequence (over 3 GiB).
+    pub max_decoder_bytes: u64,
+    /// Largest output image, width × height after pixel-aspect correction and
+    /// before the generator scales it to its maximum size. Default 64 Mi
+    /// pixels (8192 × 8192), which a pixel aspect of 21845:1 on a small picture
+    /// exceeds.
+    pub max_output_pixels: u64,
 }
 
 impl Default for Limits {
@@ -43,6 +54,8 @@ impl Default for Limits {
             max_pixels: 16384 * 16384,
             max_metadata_bytes: 256 << 20,
             max_entries: 1_000_000,
+            max_decoder_bytes: 2 << 30,
+            max_output_pixels: 64 << 20,
         }
     }
 }
@@ -55,6 +68,8 @@ impl Limits {
         max_pixels: u64::MAX,
         max_metadata_bytes: u64::MAX,
         max_entries: u32::MAX,
+        max_decoder_bytes: u64::MAX,
+        max_output_pixels: u64::MAX,
     };
 
     /// Fails unless a sample of `bytes` may be read.
@@ -106,6 +121,21 @@ impl Limits {
             "picture size in pixels",
             u64::from(width) * u64::from(height),
             self.max_pixels,
+        )
+    }
+
+    /// Fails unless a decoder may hold `bytes` for a sequence (see
+    /// [`Limits::max_decoder_bytes`]).
+    pub fn check_decoder_bytes(&self, bytes: u64) -> Result<()> {
+        check("decoder memory in bytes", bytes, self.max_decoder_bytes)
+    }
+
+    /// Fails unless an output image of `width` × `height` may be made.
+    pub fn check_output_pixels(&self, width: u64, height: u64) -> Result<()> {
+        check(
+            "output image size in pixels",
+            width.saturating_mul(height),
+            self.max_output_pixels,
         )
     }
 

@@ -22,6 +22,9 @@ pub struct SampleInfo {
     pub sync: bool,
     /// False when an edit list hides it: it is decoded as a reference but never shown.
     pub presented: bool,
+    /// Which sample description (MP4 `stsd` entry, from 0) describes it; see
+    /// [`crate::TrackInfo::config`]. 0 wherever a track has one description.
+    pub description: u16,
 }
 
 /// A compressed sample with its bytes, ready for a decoder.
@@ -37,6 +40,9 @@ pub struct Packet {
     pub dts: i64,
     /// The container marks it as a sync sample.
     pub sync: bool,
+    /// Which sample description (MP4 `stsd` entry, from 0) describes it; see
+    /// [`crate::TrackInfo::config`]. Always 0 where a track has one description.
+    pub description: u16,
 }
 
 impl fmt::Debug for Packet {
@@ -47,6 +53,7 @@ impl fmt::Debug for Packet {
             .field("pts", &self.pts)
             .field("dts", &self.dts)
             .field("sync", &self.sync)
+            .field("description", &self.description)
             .finish()
     }
 }

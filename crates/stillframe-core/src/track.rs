@@ -15,17 +15,39 @@ pub enum ContainerKind {
     Matroska,
     /// WebM, the Matroska subset browsers write.
     WebM,
+    /// A raw H.264 Annex B elementary stream (`.264`, `.h264`, `.jsv`).
+    H264,
+    /// A raw HEVC Annex B elementary stream (`.265`, `.hevc`).
+    Hevc,
+    /// IVF, the frame-length-prefixed file libvpx and libaom write (AV1, VP9).
+    Ivf,
+    /// A raw AV1 stream: low-overhead OBUs (AV1 § 5) or length-delimited Annex B.
+    Obu,
 }
 
 impl ContainerKind {
-    /// The name used by `stillframe probe`: `mp4`, `mov`, `matroska` or `webm`.
+    /// The name used by `stillframe probe`: `mp4`, `mov`, `matroska`, `webm`, or for
+    /// elementary streams `h264`, `hevc`, `ivf`, `obu`.
     pub const fn name(self) -> &'static str {
         match self {
             ContainerKind::Mp4 => "mp4",
             ContainerKind::Mov => "mov",
             ContainerKind::Matroska => "matroska",
             ContainerKind::WebM => "webm",
+            ContainerKind::H264 => "h264",
+            ContainerKind::Hevc => "hevc",
+            ContainerKind::Ivf => "ivf",
+            ContainerKind::Obu => "obu",
         }
+    }
+
+    /// True for the raw elementary streams, whose timestamps come from the
+    /// bitstream (or a default rate) rather than from a container.
+    pub const fn is_elementary_stream(self) -> bool {
+        matches!(
+            self,
+            ContainerKind::H264 | ContainerKind::Hevc | ContainerKind::Ivf | ContainerKind::Obu
+        )
     }
 }
 
@@ -59,9 +81,13 @@ impl TrackKind {
 pub enum Codec {
     /// H.264 / AVC (`avc1`, `avc3`, `V_MPEG4/ISO/AVC`).
     H264,
+    /// HEVC / H.265 (`hvc1`, `hev1`, Dolby Vision `dvh1`/`dvhe`, `V_MPEGH/ISO/HEVC`).
+    Hevc,
+    /// VP9 (`vp09`, `V_VP9`).
+    Vp9,
     /// AV1 (`av01`, `V_AV1`).
     Av1,
-    /// Anything else, by a short lowercase name such as `hevc`, `vp9` or `aac`.
+    /// Anything else, by a short lowercase name such as `vp8`, `mpeg4` or `aac`.
     Other(String),
 }
 
@@ -70,6 +96,8 @@ impl Codec {
     pub fn name(&self) -> &str {
         match self {
             Codec::H264 => "h264",
+            Codec::Hevc => "hevc",
+            Codec::Vp9 => "vp9",
             Codec::Av1 => "av1",
             Codec::Other(name) => name,
         }
@@ -91,10 +119,29 @@ pub struct TrackInfo {
     pub timescale: NonZeroU32,
     /// How long the track lasts on the presentation timeline, if known.
     pub duration: Option<Time>,
-    /// The codec configuration record: `avcC` or `av1C` payload, or Matroska `CodecPrivate`.
+    /// The codec configuration record of the first sample description: `avcC`,
+    /// `hvcC`, `vpcC` or `av1C` payload, or Matroska `CodecPrivate`.
     pub codec_config: Vec<u8>,
+    /// The configuration records of further sample descriptions (MP4 `stsd`
+    /// entries 2, 3, ...), for streams whose parameters change mid-track; a
+    /// packet's [`crate::Packet::description`] says which applies.
+    pub extra_configs: Vec<Vec<u8>>,
     /// Picture properties, for video tracks.
     pub video: Option<VideoInfo>,
+}
+
+impl TrackInfo {
+    /// The configuration record of sample description `description` (0 is
+    /// [`TrackInfo::codec_config`]), or `None` past the last one.
+    pub fn config(&self, description: u16) -> Option<&[u8]> {
+        match description {
+            0 => Some(&self.codec_config),
+            n => self
+                .extra_configs
+                .get(usize::from(n) - 1)
+                .map(Vec::as_slice),
+        }
+    }
 }
 
 /// Picture properties a container states for a video track.

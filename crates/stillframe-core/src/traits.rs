@@ -51,39 +51,61 @@ pub trait Demuxer: Send {
     fn read_sample(&mut self, track: usize, sample: u32) -> Result<Packet>;
 }
 
+/// What one packet's bitstream says, for planning: read by a
+/// [`PacketInspector`] from a single parse of the packet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PacketKind {
+    /// Decoding may start at this packet (an H.264 IDR or recovery point, an HEVC
+    /// IRAP picture, a VP9 or AV1 shown key frame with its sequence header).
+    pub random_access: bool,
+    /// No other frame refers to this one, so it may be skipped when it is not
+    /// wanted itself. `false` is always safe.
+    pub discardable: bool,
+}
+
+/// Reads what a track's packets are — entry points, frames nothing refers to —
+/// without decoding them.
+///
+/// One inspector serves a track for its whole life and may be shared across
+/// threads; it is made from the track's [`crate::TrackInfo`] by the codec's
+/// syntax crate, independently of any decoder, so planning needs no decoder.
+pub trait PacketInspector: Send + Sync {
+    /// Classifies `packet` from one parse of its bytes. A packet the inspector
+    /// cannot read is neither an entry point nor discardable.
+    fn inspect(&self, packet: &Packet) -> PacketKind;
+}
+
 /// A video decoder for one track.
 ///
 /// # Call protocol
 /// - The implementation is created from the track's [`crate::TrackInfo`]; creating it
 ///   validates the codec configuration and rejects unsupported streams with
-///   [`crate::Error::Unsupported`] before any packet is sent.
+///   [`crate::Error::Unsupported`], and sizes above [`crate::Limits`] with
+///   [`crate::Error::Limit`], before any packet is sent. Every parameter set that
+///   arrives in-band is checked the same way before the codec sees it.
 /// - Packets go in decode order through [`VideoDecoder::send_packet`], starting at a
-///   packet for which [`VideoDecoder::is_random_access_point`] is true. After each send,
-///   call [`VideoDecoder::receive_frame`] until it returns `None`.
-/// - Frames come out in presentation order, each carrying the `pts` of the packet
-///   that produced it.
+///   packet its track's [`PacketInspector`] calls a random access point. After each
+///   send, call [`VideoDecoder::receive_frame`] until it returns `None`.
+/// - A frame comes out once its picture is final, each carrying the `pts` of the
+///   packet that produced it. The order is the implementation's: callers match
+///   frames to what they asked for by `pts`, never by position. A picture the
+///   decoder knows to be wrong — a leading picture that refers to pictures before
+///   the entry point, a picture whose slices failed or whose references were lost
+///   — either never comes out or comes out with [`Frame::damage`] set.
 /// - [`VideoDecoder::finish`] says no more packets follow; the frames still held come
 ///   out of `receive_frame` afterwards.
 /// - [`VideoDecoder::reset`] forgets every packet sent; the next one must again be a
 ///   random access point. After any error, `reset` before sending more.
+/// - Implementations never panic and never abort on bad input: a codec library
+///   that panics is caught at the adapter and reported as [`crate::Error::Codec`].
 pub trait VideoDecoder: Send {
     /// What the codec configuration says about the pictures.
     fn format(&self) -> &CodedFormat;
 
-    /// True if decoding may start at this packet (an IDR picture for H.264).
-    fn is_random_access_point(&self, packet: &Packet) -> bool;
-
-    /// True if no other frame refers to this one, so it may be skipped when it is not
-    /// wanted itself. Answering `false` is always safe.
-    fn is_discardable(&self, packet: &Packet) -> bool {
-        let _ = packet;
-        false
-    }
-
     /// Decodes one packet.
     fn send_packet(&mut self, packet: &Packet) -> Result<()>;
 
-    /// The next frame in presentation order, if one is ready.
+    /// The next finished frame, if one is ready.
     fn receive_frame(&mut self) -> Result<Option<Frame>>;
 
     /// Signals the end of input so held frames come out.

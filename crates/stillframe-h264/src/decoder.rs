@@ -1,90 +1,129 @@
-//! [`H264Decoder`]: the [`VideoDecoder`] over OpenH264's raw API.
+//! [`H264Decoder`]: the [`VideoDecoder`] for H.264, over whichever backend is
+//! compiled in. Everything that must hold whatever the library does lives here:
+//! parameter sets checked against [`Limits`] before the library sees them,
+//! timestamps carried by token, open-GOP leading pictures dropped, damage
+//! reported, panics caught.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::os::raw::{c_int, c_uchar, c_void};
-use std::ptr::{addr_of_mut, null_mut};
 
-use openh264::decoder::Decoder;
-use openh264_sys2::{
-    SBufferInfo, DECODER_OPTION_NUM_OF_FRAMES_REMAINING_IN_BUFFER, DECODING_STATE,
+use stillframe_bitstream::framing::split_nal_units;
+use stillframe_bitstream::h264::{
+    classify_access_unit, is_vcl, nal_type, parse_avcc, parse_pps_head, parse_slice_header_start,
+    parse_sps, PpsHead, SliceHeaderStart, Sps, NAL_PARTITION_A, NAL_PPS, NAL_SPS,
 };
 use stillframe_core::{
     ChromaFormat, Codec, CodedFormat, ColourDescription, Error, Frame, Limits, Packet, PixelFormat,
     Plane, Result, TrackInfo, VideoDecoder,
 };
 
-use crate::avcc::parse_avcc;
-use crate::nal::{
-    is_vcl, nal_ref_idc, nal_type, split_nal_units, write_annex_b, NAL_IDR, NAL_PARTITION_A,
-    NAL_SPS,
-};
-use crate::sps::{parse_sps, Sps};
+use crate::backend::{Backend, Picture, Selected, Structure};
+use crate::budget::decoder_bytes;
 
 /// NAL length size assumed when there is no avcC record to state it.
 const DEFAULT_NAL_LENGTH_SIZE: u8 = 4;
 
 /// Pictures sent whose frame has not come out yet are remembered up to this many;
-/// beyond it the oldest are forgotten. OpenH264 holds at most 16 reference frames
-/// plus its reorder queue, so only pictures it dropped (after an error) age out.
+/// beyond it the oldest are forgotten. A decoder holds at most 16 reference
+/// frames plus its reorder queue, so only pictures it dropped age out.
 const MAX_PENDING_PICTURES: usize = 64;
 
-/// Bound on flush calls in [`VideoDecoder::finish`], in case OpenH264 keeps
-/// reporting frames it does not hand out.
-const MAX_FLUSHES: usize = 64;
-
-/// What is remembered about a picture between sending it and its frame coming out.
-#[derive(Debug, Clone, Copy)]
-struct PendingPicture {
+/// What is remembered about an access unit between sending it and its picture
+/// coming out.
+#[derive(Debug, Clone)]
+struct Pending {
     pts: i64,
     colour: ColourDescription,
     monochrome: bool,
+    damage: Option<String>,
 }
 
-/// An H.264 decoder for one track, on OpenH264.
+/// The parameter sets one sample description brings.
+#[derive(Debug, Clone, Default)]
+struct Config {
+    nal_length_size: u8,
+    /// SPS then PPS units, sent ahead of the first picture after a reset or a
+    /// change of sample description.
+    parameter_sets: Vec<Vec<u8>>,
+}
+
+/// Where decoding entered the stream, while that still matters.
+#[derive(Debug, Clone, Copy)]
+struct OpenEntry {
+    /// The token of the entry picture (a non-IDR intra picture).
+    token: u64,
+    /// Its picture order count, once it has come out.
+    poc: Option<i32>,
+}
+
+/// An H.264 decoder for one track.
 ///
-/// Decodes 8-bit 4:2:0 and monochrome progressive streams of the Baseline, Main
-/// and High profiles; see the crate documentation for what it refuses and its
-/// known inexactness with B-frames.
+/// Decodes what its backend decodes — by default rust_h264: Baseline, Main,
+/// Extended without data partitioning, High, High 10, High 4:2:2 (8 and 10 bit),
+/// monochrome, progressive and interlaced (field pictures and MBAFF). High 4:4:4,
+/// lossless coding and bit depths other than 8 and 10 are refused with
+/// [`Error::Unsupported`] naming the feature, from [`H264Decoder::new`] when the
+/// `avcC` holds the SPS, otherwise from the [`VideoDecoder::send_packet`] that
+/// brings it in-band.
+///
+/// # What the adapter guarantees, whatever the library does
+/// - Every SPS — from any sample description's `avcC` or in-band — is checked
+///   before the library sees it: the picture against [`Limits::max_pixels`] and
+///   the library's memory for the sequence ([`crate::decoder_bytes`]) against
+///   [`Limits::max_decoder_bytes`].
+/// - A panic in the library becomes [`Error::Codec`]; the next
+///   [`VideoDecoder::reset`] builds a fresh decoder.
+/// - No wrong picture is returned as right: a picture whose slices failed, that
+///   follows a gap in `frame_num` (lost references), or that follows a damaged
+///   reference picture before the next IDR comes out with [`Frame::damage`] set.
+///   After an open-GOP entry (a non-IDR intra picture), the leading pictures that
+///   precede it in output order refer to pictures before it and are dropped.
+/// - Each frame carries the `pts` of the packet that began its picture. With
+///   rust_h264, frames come out in decode order as soon as each picture is
+///   finished (the first field of a field pair waits for the second).
 ///
 /// # Parameter sets and [`VideoDecoder::format`]
-/// With an `avcC` holding an SPS, [`H264Decoder::new`] reads the format from it and
-/// rejects unsupported streams there. With an empty `avcC`, or one without SPS
-/// (`avc3`, or Annex B samples stored in MP4), `new` succeeds with a provisional
-/// format (profile "unknown", the container's picture size, 8-bit 4:2:0,
-/// unspecified colour) and [`H264Decoder::sps`] is `None`; the first packet carrying
-/// an SPS replaces it before anything is decoded, and an unsupported SPS fails that
-/// [`VideoDecoder::send_packet`] with [`Error::Unsupported`]. Every in-band SPS is
-/// checked the same way, and the format follows the latest one.
+/// Each packet's [`Packet::description`] selects its `avcC` ([`TrackInfo::config`]);
+/// a change of description sends that record's parameter sets before the packet.
+/// With an `avcC` holding an SPS, the format comes from it; without one (`avc3`, or
+/// Annex B samples), `new` succeeds with a provisional format (profile "unknown",
+/// the container's size) until the first in-band SPS replaces it.
 ///
 /// # Frames
-/// Planes are tight (`stride == width`), cropped to the visible picture, 8-bit.
-/// Monochrome streams come out as 4:2:0 frames with neutral (128) chroma, as
-/// ffmpeg outputs them, while [`VideoDecoder::format`] reports
-/// [`ChromaFormat::Monochrome`].
+/// Planes are tight (`stride == width × bytes per sample`), cropped to the visible
+/// picture; 10-bit samples are little-endian `u16`. Monochrome streams come out as
+/// 4:2:0 frames with neutral chroma, as ffmpeg outputs them, while
+/// [`VideoDecoder::format`] reports [`ChromaFormat::Monochrome`].
 pub struct H264Decoder {
-    decoder: Decoder,
+    /// `None` after an error that leaves the library's state unknown, until a reset.
+    backend: Option<Selected>,
     limits: Limits,
+    track: TrackInfo,
     format: CodedFormat,
-    /// The latest SPS seen, from the avcC or in-band.
-    sps: Option<Sps>,
-    /// The first SPS of the avcC, which applies again after a reset.
-    config_sps: Option<Sps>,
-    nal_length_size: u8,
-    /// SPS and PPS of the avcC, sent ahead of the first IDR after a reset.
-    config_parameter_sets: Vec<Vec<u8>>,
-    parameter_sets_sent: bool,
+    /// The first SPS of the first `avcC`, whose format applies again after a reset.
+    config_format: CodedFormat,
+    description: u16,
+    config: Config,
+    config_pending: bool,
+    sps: BTreeMap<u8, Sps>,
+    pps: BTreeMap<u8, PpsHead>,
+    /// A stream found unsupported stays so.
+    unsupported: Option<Error>,
     next_token: u64,
-    pending: BTreeMap<u64, PendingPicture>,
+    pending: BTreeMap<u64, Pending>,
     frames: VecDeque<Frame>,
-    /// Reused Annex B buffer.
-    annex_b: Vec<u8>,
+    /// True until the first picture after a reset has been sent.
+    at_entry: bool,
+    open_entry: Option<OpenEntry>,
+    /// Why pictures are suspect until the next IDR.
+    taint: Option<String>,
+    previous_reference_frame_num: Option<u32>,
 }
 
 impl std::fmt::Debug for H264Decoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("H264Decoder")
+            .field("backend", &Selected::NAME)
             .field("format", &self.format)
-            .field("nal_length_size", &self.nal_length_size)
             .field("pending", &self.pending.len())
             .field("frames", &self.frames.len())
             .finish_non_exhaustive()
@@ -96,9 +135,8 @@ impl H264Decoder {
     /// (or empty when parameter sets come in-band).
     ///
     /// Fails with [`Error::Unsupported`] for a track that is not H.264 or whose SPS
-    /// uses a feature OpenH264 cannot decode, [`Error::Malformed`] for a broken
-    /// `avcC` or SPS, [`Error::Limit`] for a picture above `limits.max_pixels`, and
-    /// [`Error::Codec`] if OpenH264 fails to start.
+    /// uses a feature the backend cannot decode, [`Error::Malformed`] for a broken
+    /// `avcC` or SPS, and [`Error::Limit`] for a picture or a decoder above `limits`.
     pub fn new(track: &TrackInfo, limits: &Limits) -> Result<Self> {
         if track.codec != Codec::H264 {
             return Err(Error::unsupported(format!(
@@ -106,238 +144,318 @@ impl H264Decoder {
                 track.codec.name()
             )));
         }
-        let (nal_length_size, config_parameter_sets, sps) = if track.codec_config.is_empty() {
-            (DEFAULT_NAL_LENGTH_SIZE, Vec::new(), None)
-        } else {
-            let config = parse_avcc(&track.codec_config)?;
-            let mut first = None;
-            for nal in &config.sps {
-                let sps = checked_sps(nal, limits)?;
-                first.get_or_insert(sps);
-            }
-            let mut sets = config.sps;
-            sets.extend(config.pps);
-            (config.nal_length_size, sets, first)
-        };
-        let format = match &sps {
-            Some(sps) => sps.coded_format(),
-            None => provisional_format(track),
-        };
-        Ok(H264Decoder {
-            decoder: new_openh264()?,
+        let mut decoder = H264Decoder {
+            backend: None,
             limits: *limits,
-            format,
-            config_sps: sps.clone(),
-            sps,
-            nal_length_size,
-            config_parameter_sets,
-            parameter_sets_sent: false,
+            track: track.clone(),
+            format: provisional_format(track),
+            config_format: provisional_format(track),
+            description: 0,
+            config: Config::default(),
+            config_pending: true,
+            sps: BTreeMap::new(),
+            pps: BTreeMap::new(),
+            unsupported: None,
             next_token: 1,
             pending: BTreeMap::new(),
             frames: VecDeque::new(),
-            annex_b: Vec::new(),
-        })
+            at_entry: true,
+            open_entry: None,
+            taint: None,
+            previous_reference_frame_num: None,
+        };
+        decoder.select_description(0)?;
+        decoder.config_format = decoder.format.clone();
+        decoder.backend = Some(Selected::new()?);
+        Ok(decoder)
     }
 
-    /// The latest sequence parameter set: from the `avcC`, or the last one seen
-    /// in-band; `None` until one is known.
+    /// The active sequence parameter set with the lowest id, if one is known.
     pub fn sps(&self) -> Option<&Sps> {
-        self.sps.as_ref()
+        self.sps.values().next()
     }
 
     /// Bytes of each NAL unit length in a length-prefixed sample (4 without `avcC`).
     pub fn nal_length_size(&self) -> u8 {
-        self.nal_length_size
+        self.config.nal_length_size
     }
 
-    fn units<'a>(&self, packet: &'a Packet) -> Result<Vec<&'a [u8]>> {
-        split_nal_units(&packet.data, self.nal_length_size)
+    /// The library decoding the pictures: `"rust_h264"` or `"OpenH264"`.
+    pub fn backend_name(&self) -> &'static str {
+        Selected::NAME
     }
 
-    /// Decodes `annex_b` (one access unit) with `token` as its timestamp.
-    fn decode(&mut self, token: u64) -> Result<()> {
-        let length = c_int::try_from(self.annex_b.len()).map_err(|_| {
-            Error::codec(format!(
-                "access unit of {} bytes is too large for OpenH264",
-                self.annex_b.len()
-            ))
-        })?;
-        let mut planes: [*mut c_uchar; 3] = [null_mut(); 3];
-        let mut info = SBufferInfo {
-            uiInBsTimeStamp: token,
-            ..SBufferInfo::default()
-        };
-        // SAFETY: `raw_api` is unsafe only because some options could break the
-        // decoder's assumptions; we set none. The input pointer and length describe
-        // `self.annex_b`, which lives across the call; OpenH264 copies what it keeps.
-        // `planes` and `info` are valid for writes of the types the C API declares.
-        let state = unsafe {
-            self.decoder.raw_api().decode_frame_no_delay(
-                self.annex_b.as_ptr(),
-                length,
-                planes.as_mut_ptr(),
-                &raw mut info,
+    /// Reads sample description `description`'s `avcC`: its length size and its
+    /// parameter sets, each checked, to be sent before the next picture.
+    fn select_description(&mut self, description: u16) -> Result<()> {
+        let record = self.track.config(description).ok_or_else(|| {
+            Error::malformed(
+                "H.264 sample",
+                format!("sample description {description} does not exist"),
             )
-        };
-        // A picture handed out is only valid until the next call into OpenH264,
-        // so copy it now, error or not.
-        self.take_output(&planes, &info)?;
-        if state != 0 {
-            return Err(Error::codec(describe_state(state)));
-        }
-        Ok(())
-    }
-
-    /// Copies the picture OpenH264 handed out, if any, into the frame queue.
-    fn take_output(&mut self, planes: &[*mut c_uchar; 3], info: &SBufferInfo) -> Result<()> {
-        if info.iBufferStatus != 1 {
-            return Ok(());
-        }
-        let token = info.uiOutYuvTimeStamp;
-        let Some(picture) = self.pending.remove(&token) else {
-            log::warn!("OpenH264 output a picture with unknown timestamp {token}; dropped");
-            return Ok(());
-        };
-        // SAFETY: `UsrData` is a union with the single member `sSystemBuffer`, which
-        // OpenH264 fills whenever iBufferStatus is 1; all its fields are plain ints.
-        let buffer = unsafe { info.UsrData.sSystemBuffer };
-        let width = positive(buffer.iWidth, "width")?;
-        let height = positive(buffer.iHeight, "height")?;
-        let luma_stride = positive(buffer.iStride[0], "luma stride")?;
-        let chroma_stride = positive(buffer.iStride[1], "chroma stride")?;
-        self.limits.check_pixels(
-            u32::try_from(width).unwrap_or(u32::MAX),
-            u32::try_from(height).unwrap_or(u32::MAX),
-        )?;
-        let chroma_width = width.div_ceil(2);
-        let chroma_height = height.div_ceil(2);
-        if luma_stride < width || chroma_stride < chroma_width || planes.iter().any(|p| p.is_null())
-        {
-            return Err(Error::codec(format!(
-                "OpenH264 output an inconsistent picture ({width}x{height}, strides \
-                 {luma_stride}/{chroma_stride})"
-            )));
-        }
-        // SAFETY: with iBufferStatus 1, OpenH264's DecodeFrameConstruction points
-        // pDst[0] at the visible top-left of a luma plane of at least iHeight rows of
-        // iStride[0] bytes, and pDst[1], pDst[2] at chroma planes of ceil(iHeight/2)
-        // rows of iStride[1] bytes (its pictures are whole macroblocks plus padding).
-        // The buffers stay valid until the next call into the decoder, and we call
-        // nothing before copying; strides ≥ widths was checked above.
-        let luma = unsafe { copy_plane(planes[0], luma_stride, width, height) };
-        let (u, v) = if picture.monochrome {
-            // 4:0:0 has no chroma: OpenH264's chroma planes hold whatever its
-            // buffers held (128 at allocation, not a documented output). Neutral
-            // grey is what the stream means, and what ffmpeg outputs.
-            let grey = vec![128u8; chroma_width * chroma_height];
-            (grey.clone(), grey)
+        })?;
+        let config = if record.is_empty() {
+            Config {
+                nal_length_size: DEFAULT_NAL_LENGTH_SIZE,
+                parameter_sets: Vec::new(),
+            }
         } else {
-            // SAFETY: as for the luma plane above.
-            unsafe {
-                (
-                    copy_plane(planes[1], chroma_stride, chroma_width, chroma_height),
-                    copy_plane(planes[2], chroma_stride, chroma_width, chroma_height),
-                )
+            let avcc = parse_avcc(record)?;
+            let mut parameter_sets = avcc.sps;
+            parameter_sets.extend(avcc.pps);
+            Config {
+                nal_length_size: avcc.nal_length_size,
+                parameter_sets,
             }
         };
-        let plane = |data: Vec<u8>, width: usize, height: usize| Plane {
-            data,
-            stride: width,
-            width,
-            height,
-        };
-        self.frames.push_back(Frame {
-            pts: picture.pts,
-            width: u32::try_from(width).unwrap_or(u32::MAX),
-            height: u32::try_from(height).unwrap_or(u32::MAX),
-            format: PixelFormat {
-                chroma: ChromaFormat::Yuv420,
-                bit_depth: 8,
-            },
-            planes: vec![
-                plane(luma, width, height),
-                plane(u, chroma_width, chroma_height),
-                plane(v, chroma_width, chroma_height),
-            ],
-            colour: picture.colour,
-        });
+        for unit in &config.parameter_sets {
+            self.take_in_parameter_set(unit)?;
+        }
+        self.description = description;
+        self.config = config;
+        self.config_pending = true;
         Ok(())
     }
 
-    /// Checks every SPS of the access unit before OpenH264 sees it.
-    fn check_in_band(&mut self, units: &[&[u8]]) -> Result<()> {
-        for unit in units {
-            match nal_type(unit) {
-                Some(NAL_SPS) => {
-                    let sps = checked_sps(unit, &self.limits)?;
-                    self.format = sps.coded_format();
-                    self.sps = Some(sps);
-                }
-                // Only the Extended profile may partition slices; elsewhere a type 2
-                // unit is corruption, which OpenH264 skips.
-                Some(NAL_PARTITION_A)
-                    if self.sps.as_ref().is_some_and(|sps| sps.profile_idc == 88) =>
-                {
-                    return Err(Error::unsupported(
-                        "H.264 data partitioning (Extended profile) — OpenH264 skips \
-                         partitioned slices",
-                    ))
-                }
-                _ => {}
+    /// Checks and records an SPS or PPS before the library sees it.
+    fn take_in_parameter_set(&mut self, unit: &[u8]) -> Result<()> {
+        match nal_type(unit) {
+            Some(NAL_SPS) => {
+                let sps = match checked_sps(unit, &self.limits) {
+                    Ok(sps) => sps,
+                    Err(error) => {
+                        if error.kind() == stillframe_core::ErrorKind::Unsupported {
+                            self.unsupported = Some(error.clone());
+                        }
+                        return Err(error);
+                    }
+                };
+                self.format = sps.coded_format();
+                self.sps.insert(sps.id, sps);
             }
+            Some(NAL_PPS) => match parse_pps_head(unit) {
+                Ok(pps) => {
+                    self.pps.insert(pps.id, pps);
+                }
+                // The library refuses it too; the pictures that use it are damaged.
+                Err(error) => log::debug!("PPS not read: {error}"),
+            },
+            _ => {}
         }
         Ok(())
     }
 
-    fn remember(&mut self, token: u64, pts: i64) {
-        let picture = PendingPicture {
-            pts,
-            colour: self.format.colour,
-            monochrome: self.format.chroma == ChromaFormat::Monochrome,
+    /// How the access unit's picture is coded, from its primary slices.
+    fn structure_of(&self, slices: &[SliceHeaderStart]) -> Structure {
+        let primary = || slices.iter().filter(|slice| slice.redundant_pic_cnt == 0);
+        let Some(first) = primary().next() else {
+            return Structure::Empty;
         };
-        self.pending.insert(token, picture);
+        if primary().any(|slice| !slice.field_pic) {
+            return Structure::Frame;
+        }
+        let bottoms = primary().filter(|slice| slice.bottom_field).count();
+        if bottoms == 0 || bottoms == primary().count() {
+            Structure::Field {
+                bottom: first.bottom_field,
+                frame_num: first.frame_num,
+            }
+        } else {
+            Structure::Frame
+        }
+    }
+
+    /// What is wrong with the access unit before decoding it, if anything, and
+    /// what it changes for the pictures after it.
+    fn judge(&mut self, slices: &[SliceHeaderStart], unreadable: Option<String>) -> Option<String> {
+        let Some(first) = slices.first() else {
+            return unreadable;
+        };
+        if first.idr {
+            self.taint = None;
+            self.open_entry = None;
+        }
+        let sps = self
+            .pps
+            .get(&first.pps_id)
+            .and_then(|pps| self.sps.get(&pps.sps_id));
+        let mut damage = unreadable;
+        if let (Some(sps), Some(previous), false) =
+            (sps, self.previous_reference_frame_num, first.idr)
+        {
+            let max = 1u32 << sps.log2_max_frame_num.min(31);
+            let next = (previous + 1) % max;
+            if !sps.gaps_in_frame_num_allowed
+                && first.frame_num != previous
+                && first.frame_num != next
+            {
+                let gap = format!(
+                    "frame_num jumps from {previous} to {}: reference pictures are missing",
+                    first.frame_num
+                );
+                damage.get_or_insert_with(|| gap.clone());
+                self.taint.get_or_insert(gap);
+            }
+        }
+        if first.nal_ref_idc != 0 {
+            self.previous_reference_frame_num = Some(first.frame_num);
+        }
+        if let Some(taint) = &self.taint {
+            damage
+                .get_or_insert_with(|| format!("it follows a damaged reference picture ({taint})"));
+        }
+        damage
+    }
+
+    fn remember(&mut self, token: u64, pending: Pending) {
+        self.pending.insert(token, pending);
         while self.pending.len() > MAX_PENDING_PICTURES {
             self.pending.pop_first();
         }
     }
 
-    /// Checks `packet` and writes it to `out` as Annex B, preceded by the avcC
-    /// parameter sets at the first IDR after a reset. True if it holds a picture.
-    fn access_unit(&mut self, packet: &Packet, out: &mut Vec<u8>) -> Result<bool> {
-        let units = self.units(packet)?;
-        self.check_in_band(&units)?;
-        let has_idr = units.iter().any(|unit| nal_type(unit) == Some(NAL_IDR));
-        if has_idr && !self.parameter_sets_sent {
-            write_annex_b(self.config_parameter_sets.iter().map(Vec::as_slice), out);
-            self.parameter_sets_sent = true;
+    /// Moves the backend's finished pictures into the frame queue.
+    fn collect(&mut self) -> Result<()> {
+        loop {
+            let Some(picture) = self.backend.as_mut().and_then(Backend::take) else {
+                return Ok(());
+            };
+            self.accept(picture)?;
         }
-        // OpenH264 trips over some SVC prefix units (type 14) that ffmpeg ignores;
-        // decoding the AVC base layer alone is what ffmpeg outputs too.
-        write_annex_b(
+    }
+
+    fn accept(&mut self, picture: Picture) -> Result<()> {
+        let Some(pending) = self.pending.remove(&picture.token) else {
+            log::warn!(
+                "a picture came out with unknown token {}; dropped",
+                picture.token
+            );
+            return Ok(());
+        };
+        if let Some(entry) = &mut self.open_entry {
+            if entry.token == picture.token {
+                entry.poc = picture.poc;
+            } else if let (Some(entry_poc), Some(poc)) = (entry.poc, picture.poc) {
+                if poc < entry_poc {
+                    // A leading picture of the open-GOP entry: it refers to pictures
+                    // before the entry, which were never decoded.
+                    log::debug!("leading picture (POC {poc} before {entry_poc}) dropped");
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(damage) = &picture.damage {
+            log::debug!("picture at pts {} is damaged: {damage}", pending.pts);
+        }
+        let mut picture = picture;
+        let damage = pending.damage.clone().or(picture.damage.take());
+        let frame = frame_from(picture, &pending, damage)?;
+        self.frames.push_back(frame);
+        Ok(())
+    }
+
+    fn backend(&mut self) -> Result<&mut Selected> {
+        self.backend.as_mut().ok_or_else(|| {
+            Error::codec(format!(
+                "the {} decoder failed and must be reset before more packets",
+                Selected::NAME
+            ))
+        })
+    }
+
+    fn send(&mut self, packet: &Packet) -> Result<()> {
+        if let Some(error) = &self.unsupported {
+            return Err(error.clone());
+        }
+        self.backend()?;
+        if packet.description != self.description {
+            self.select_description(packet.description)?;
+        }
+        let units = split_nal_units(&packet.data, self.config.nal_length_size)?;
+        for unit in &units {
+            match nal_type(unit) {
+                Some(NAL_SPS | NAL_PPS) => self.take_in_parameter_set(unit)?,
+                // Only the Extended profile may partition slices; elsewhere a type 2
+                // unit is corruption, which the library skips.
+                Some(NAL_PARTITION_A) if self.sps.values().any(|sps| sps.profile_idc == 88) => {
+                    let error = Error::unsupported(
+                        "H.264 data partitioning (Extended profile) — no decoder here reads \
+                         partitioned slices",
+                    );
+                    self.unsupported = Some(error.clone());
+                    return Err(error);
+                }
+                _ => {}
+            }
+        }
+        let mut slices = Vec::new();
+        let mut unreadable = None;
+        for unit in units.iter().filter(|unit| is_vcl(unit)) {
+            let lookup = |id: u8| {
+                let pps = self.pps.get(&id)?;
+                Some((pps, self.sps.get(&pps.sps_id)?))
+            };
+            match parse_slice_header_start(unit, lookup) {
+                Ok(slice) => slices.push(slice),
+                Err(error) => {
+                    unreadable
+                        .get_or_insert_with(|| format!("a slice header is unreadable: {error}"));
+                }
+            }
+        }
+        let has_picture = units.iter().any(|unit| is_vcl(unit));
+        let structure = if has_picture && slices.is_empty() {
+            Structure::Frame
+        } else {
+            self.structure_of(&slices)
+        };
+        let token = self.next_token;
+        self.next_token += 1;
+        if has_picture {
+            if self.at_entry {
+                let kind = classify_access_unit(units.iter().copied());
+                if kind.intra && !kind.idr {
+                    self.open_entry = Some(OpenEntry { token, poc: None });
+                } else if !kind.intra {
+                    self.taint = Some(
+                        "decoding did not start at a random access point, so its references \
+                         are missing"
+                            .to_owned(),
+                    );
+                }
+            }
+            self.at_entry = false;
+            let damage = self.judge(&slices, unreadable);
+            let pending = Pending {
+                pts: packet.pts,
+                colour: self.format.colour,
+                monochrome: self.format.chroma == ChromaFormat::Monochrome,
+                damage,
+            };
+            self.remember(token, pending);
+        }
+        let mut fed: Vec<&[u8]> =
+            Vec::with_capacity(units.len() + self.config.parameter_sets.len());
+        let send_config = has_picture && self.config_pending;
+        if send_config {
+            fed.extend(self.config.parameter_sets.iter().map(Vec::as_slice));
+        }
+        // SVC and MVC extension units (14, 15, 20, 21) are dropped, as ffmpeg
+        // ignores them: the base layer is what it outputs.
+        fed.extend(
             units
                 .iter()
                 .copied()
                 .filter(|unit| !matches!(nal_type(unit), Some(14 | 15 | 20 | 21))),
-            out,
         );
-        Ok(units.iter().any(|unit| is_vcl(unit)))
-    }
-
-    fn frames_remaining(&mut self) -> Result<c_int> {
-        let mut remaining: c_int = 0;
-        // SAFETY: raw_api as in `decode`; this option writes one int to the pointer.
-        let status = unsafe {
-            self.decoder.raw_api().get_option(
-                DECODER_OPTION_NUM_OF_FRAMES_REMAINING_IN_BUFFER,
-                addr_of_mut!(remaining).cast::<c_void>(),
-            )
+        let Some(backend) = self.backend.as_mut() else {
+            return Err(Error::codec("the decoder was lost before decoding"));
         };
-        if status != 0 {
-            return Err(Error::codec(format!(
-                "OpenH264 could not tell the frames it holds (status {status})"
-            )));
+        backend.decode(&fed, token, structure)?;
+        if send_config {
+            self.config_pending = false;
         }
-        Ok(remaining)
+        self.collect()
     }
 }
 
@@ -346,40 +464,22 @@ impl VideoDecoder for H264Decoder {
         &self.format
     }
 
-    fn is_random_access_point(&self, packet: &Packet) -> bool {
-        self.units(packet)
-            .is_ok_and(|units| units.iter().any(|unit| nal_type(unit) == Some(NAL_IDR)))
-    }
-
-    fn is_discardable(&self, packet: &Packet) -> bool {
-        self.units(packet).is_ok_and(|units| {
-            let mut slices = units.iter().filter(|unit| is_vcl(unit)).peekable();
-            slices.peek().is_some() && slices.all(|unit| nal_ref_idc(unit) == Some(0))
-        })
-    }
-
     fn send_packet(&mut self, packet: &Packet) -> Result<()> {
-        let mut annex_b = std::mem::take(&mut self.annex_b);
-        annex_b.clear();
-        let result = self.access_unit(packet, &mut annex_b);
-        self.annex_b = annex_b;
-        let has_picture = result?;
-        if self.annex_b.is_empty() {
-            // OpenH264 takes an empty input as end of stream; an empty sample means nothing.
-            return Ok(());
+        let result = self.send(packet);
+        if let Err(error) = &result {
+            if matches!(error, Error::Codec { .. }) {
+                // The library's state is unknown after it failed or panicked.
+                self.backend = None;
+            }
+            return result.map_err(|error| match error {
+                Error::Codec { message } => Error::codec(format!(
+                    "{message} (sample {}, pts {})",
+                    packet.sample, packet.pts
+                )),
+                other => other,
+            });
         }
-        let token = self.next_token;
-        self.next_token += 1;
-        if has_picture {
-            self.remember(token, packet.pts);
-        }
-        self.decode(token).map_err(|error| match error {
-            Error::Codec { message } => Error::codec(format!(
-                "{message} (sample {}, pts {})",
-                packet.sample, packet.pts
-            )),
-            other => other,
-        })
+        result
     }
 
     fn receive_frame(&mut self) -> Result<Option<Frame>> {
@@ -387,53 +487,100 @@ impl VideoDecoder for H264Decoder {
     }
 
     fn finish(&mut self) -> Result<()> {
-        for _ in 0..MAX_FLUSHES {
-            if self.frames_remaining()? <= 0 {
-                break;
-            }
-            let mut planes: [*mut c_uchar; 3] = [null_mut(); 3];
-            let mut info = SBufferInfo::default();
-            // SAFETY: raw_api as in `decode`; `planes` and `info` are valid for
-            // writes of the types the C API declares.
-            let state = unsafe {
-                self.decoder
-                    .raw_api()
-                    .flush_frame(planes.as_mut_ptr(), &raw mut info)
-            };
-            self.take_output(&planes, &info)?;
-            if state != 0 {
-                return Err(Error::codec(describe_state(state)));
-            }
-            if info.iBufferStatus != 1 {
-                break;
-            }
+        let flushed = self.backend()?.flush();
+        if flushed.is_err() {
+            self.backend = None;
         }
+        flushed?;
+        self.collect()?;
         self.pending.clear();
         Ok(())
     }
 
     fn reset(&mut self) -> Result<()> {
-        // A fresh decoder is the one state OpenH264 documents; it costs little.
-        self.decoder = new_openh264()?;
-        // The avcC's parameter sets go in again; an in-band SPS of the next
-        // packets replaces them as before.
-        if let Some(sps) = &self.config_sps {
-            self.format = sps.coded_format();
-            self.sps = Some(sps.clone());
-        }
-        self.parameter_sets_sent = false;
+        // A fresh decoder is the one state every library documents; it costs little.
+        self.backend = Some(Selected::new()?);
+        self.sps.clear();
+        self.pps.clear();
+        self.format = self.config_format.clone();
+        self.select_description(0)?;
+        self.format = self.config_format.clone();
         self.pending.clear();
         self.frames.clear();
+        self.at_entry = true;
+        self.open_entry = None;
+        self.taint = None;
+        self.previous_reference_frame_num = None;
         Ok(())
     }
 }
 
+/// A [`Frame`] from a backend's picture, checked for consistent planes.
+fn frame_from(picture: Picture, pending: &Pending, damage: Option<String>) -> Result<Frame> {
+    let Picture {
+        width,
+        height,
+        chroma,
+        bit_depth,
+        planes: [y, mut u, mut v],
+        ..
+    } = picture;
+    let bytes = if bit_depth > 8 { 2 } else { 1 };
+    let chroma_width = width / 2;
+    let chroma_height = match chroma {
+        ChromaFormat::Yuv422 => height,
+        _ => height / 2,
+    };
+    let consistent = y.len() >= width * height * bytes
+        && u.len() >= chroma_width * chroma_height * bytes
+        && v.len() >= chroma_width * chroma_height * bytes;
+    if !consistent || width == 0 || height == 0 {
+        return Err(Error::codec(format!(
+            "the decoder output an inconsistent {width}x{height} picture"
+        )));
+    }
+    if pending.monochrome {
+        // 4:0:0 has no chroma; neutral grey is what the stream means and what
+        // ffmpeg outputs (OpenH264 leaves whatever its buffers held).
+        let grey: u16 = 1 << (bit_depth - 1);
+        for plane in [&mut u, &mut v] {
+            if bytes == 2 {
+                for sample in plane.chunks_exact_mut(2) {
+                    sample.copy_from_slice(&grey.to_le_bytes());
+                }
+            } else {
+                plane.fill(u8::try_from(grey).unwrap_or(128));
+            }
+        }
+    }
+    let plane = |data: Vec<u8>, width: usize, height: usize| Plane {
+        data,
+        stride: width * bytes,
+        width,
+        height,
+    };
+    Ok(Frame {
+        pts: pending.pts,
+        width: u32::try_from(width).unwrap_or(u32::MAX),
+        height: u32::try_from(height).unwrap_or(u32::MAX),
+        format: PixelFormat { chroma, bit_depth },
+        planes: vec![
+            plane(y, width, height),
+            plane(u, chroma_width, chroma_height),
+            plane(v, chroma_width, chroma_height),
+        ],
+        colour: pending.colour,
+        damage,
+    })
+}
+
 /// What the `avcC` of `track` says about its pictures, without decoding anything.
 ///
-/// This describes the stream even when OpenH264 cannot decode it (a High 10
-/// track reports "High 10" and 10 bits); [`H264Decoder::new`] is what refuses.
-/// With no SPS in the `avcC` (parameter sets in-band), it returns the provisional
-/// format [`H264Decoder`] starts with: profile "unknown" and the container's size.
+/// This describes the stream even when the backend cannot decode it (a High
+/// 4:4:4 track reports "High 4:4:4 Predictive" and 4:4:4); [`H264Decoder::new`] is
+/// what refuses. With no SPS in the `avcC` (parameter sets in-band), it returns the
+/// provisional format [`H264Decoder`] starts with: profile "unknown" and the
+/// container's size.
 ///
 /// Fails with [`Error::Malformed`] for a broken `avcC` or SPS and
 /// [`Error::Limit`] for a coded picture above `limits.max_pixels`.
@@ -451,12 +598,26 @@ pub fn inspect(track: &TrackInfo, limits: &Limits) -> Result<CodedFormat> {
     Ok(sps.coded_format())
 }
 
-/// Parses an SPS and fails if OpenH264 cannot decode it or it is above the limits.
+/// Fails with [`Error::Unsupported`] naming the feature when the compiled-in backend
+/// cannot decode pictures coded with `sps` (rust_h264: 4:4:4, lossless coding, bit
+/// depths other than 8 and 10). `stillframe probe` uses it to say so per track.
+///
+/// ```
+/// use stillframe_h264::{check_supported, parse_sps};
+/// let sps = parse_sps(&[0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]).unwrap();
+/// assert!(check_supported(&sps).is_ok());
+/// ```
+pub fn check_supported(sps: &Sps) -> Result<()> {
+    Selected::check_supported(sps)
+}
+
+/// Parses an SPS and fails if the backend cannot decode it or it is above the limits.
 fn checked_sps(nal: &[u8], limits: &Limits) -> Result<Sps> {
     let sps = parse_sps(nal)?;
-    sps.check_supported()?;
+    Selected::check_supported(&sps)?;
     let (width, height) = sps.coded_size();
     limits.check_pixels(width, height)?;
+    limits.check_decoder_bytes(decoder_bytes(&sps))?;
     Ok(sps)
 }
 
@@ -476,74 +637,4 @@ fn provisional_format(track: &TrackInfo) -> CodedFormat {
         bit_depth: 8,
         chroma: ChromaFormat::Yuv420,
     }
-}
-
-fn new_openh264() -> Result<Decoder> {
-    // Decoder::new leaves OpenH264's own threading off (num_threads 0): with two
-    // or more threads it deadlocks.
-    Decoder::new().map_err(|error| Error::codec(format!("OpenH264 failed to start: {error}")))
-}
-
-fn positive(value: c_int, what: &str) -> Result<usize> {
-    usize::try_from(value)
-        .ok()
-        .filter(|&value| value > 0)
-        .ok_or_else(|| Error::codec(format!("OpenH264 output a picture with {what} {value}")))
-}
-
-/// Copies `height` rows of `width` bytes, `stride` apart, from `origin`.
-///
-/// # Safety
-/// `origin` must be valid for reads of `stride × (height − 1) + width` bytes, with
-/// `stride ≥ width`, for the duration of the call.
-unsafe fn copy_plane(origin: *const u8, stride: usize, width: usize, height: usize) -> Vec<u8> {
-    if height == 0 {
-        return Vec::new();
-    }
-    let extent = stride * (height - 1) + width;
-    // SAFETY: the caller guarantees `extent` readable bytes from `origin`.
-    let source = unsafe { std::slice::from_raw_parts(origin, extent) };
-    let mut plane = Vec::with_capacity(width * height);
-    for row in source.chunks(stride).take(height) {
-        plane.extend_from_slice(row.get(..width).unwrap_or(row));
-    }
-    plane
-}
-
-/// Names the bits of a `DECODING_STATE`.
-fn describe_state(state: DECODING_STATE) -> String {
-    const STATES: [(DECODING_STATE, &str); 11] = [
-        (0x01, "dsFramePending: the access unit is incomplete"),
-        (
-            0x02,
-            "dsRefLost: a reference picture is missing (decoding must start at an IDR)",
-        ),
-        (0x04, "dsBitstreamError: the bitstream is corrupt"),
-        (0x08, "dsDepLayerLost: a dependency layer is missing"),
-        (
-            0x10,
-            "dsNoParamSets: no SPS/PPS for this picture (decoding must start at an IDR \
-             with its parameter sets)",
-        ),
-        (0x20, "dsDataErrorConcealed: errors were concealed"),
-        (0x40, "dsRefListNullPtrs: the reference list is incomplete"),
-        (0x1000, "dsInvalidArgument"),
-        (
-            0x2000,
-            "dsInitialOptExpected: the decoder is not initialised",
-        ),
-        (0x4000, "dsOutOfMemory"),
-        (0x8000, "dsDstBufNeedExpan: the output buffer is too small"),
-    ];
-    let named: Vec<&str> = STATES
-        .iter()
-        .filter(|(bit, _)| state & bit != 0)
-        .map(|(_, name)| *name)
-        .collect();
-    let known = STATES.iter().fold(0, |all, (bit, _)| all | bit);
-    let mut message = format!("OpenH264 decoding state {state:#x}: {}", named.join("; "));
-    if state & !known != 0 {
-        message.push_str(&format!("; unknown bits {:#x}", state & !known));
-    }
-    message
 }

@@ -106,6 +106,7 @@ fn frames_of(
                     sync: block.keyframe,
                     // Matroska has no edit lists: every frame is shown.
                     presented: true,
+                    description: 0,
                 },
                 stated,
             ));

@@ -323,6 +323,7 @@ impl<R: Read + Seek + Send> Demuxer for MkvDemuxer<R> {
             pts: info.pts,
             dts: info.dts,
             sync: info.sync,
+            description: 0,
         })
     }
 }

@@ -211,6 +211,7 @@ fn parse_entry(
             timescale: timebase.timescale,
             duration: None,
             codec_config: codec_private,
+            extra_configs: Vec::new(),
             video,
         },
         number,
@@ -224,8 +225,8 @@ fn codec_from_id(id: &str, private: &[u8]) -> Codec {
     let name = match id {
         "V_MPEG4/ISO/AVC" => return Codec::H264,
         "V_AV1" => return Codec::Av1,
-        "V_MPEGH/ISO/HEVC" => "hevc",
-        "V_VP9" => "vp9",
+        "V_MPEGH/ISO/HEVC" => return Codec::Hevc,
+        "V_VP9" => return Codec::Vp9,
         "V_VP8" => "vp8",
         "V_FFV1" => "ffv1",
         "V_MPEG1" => "mpeg1video",

@@ -72,6 +72,8 @@ const TRUN_CTS: u32 = 0x800;
 /// Defaults in force for one `traf`, from `tfhd` over `trex`.
 struct TrafDefaults {
     base_data_offset: u64,
+    /// The sample description of the fragment's samples, from 0.
+    description: u16,
     duration: u32,
     size: u32,
     flags: u32,
@@ -133,11 +135,14 @@ fn read_traf(
     } else {
         implicit_offset
     };
-    if flags & TFHD_SAMPLE_DESCRIPTION_INDEX != 0 {
-        r.u32()?;
-    }
+    let description_index = if flags & TFHD_SAMPLE_DESCRIPTION_INDEX != 0 {
+        r.u32()?
+    } else {
+        trex.sample_description_index
+    };
     let defaults = TrafDefaults {
         base_data_offset,
+        description: u16::try_from(description_index.saturating_sub(1)).unwrap_or(u16::MAX),
         duration: if flags & TFHD_DEFAULT_DURATION != 0 {
             r.u32()?
         } else {
@@ -331,6 +336,7 @@ fn read_trun(
             duration,
             sync,
             presented: !overlaps,
+            description: defaults.description,
         });
         offset = end;
         dts = dts

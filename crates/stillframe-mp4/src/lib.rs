@@ -178,6 +178,7 @@ impl<R: Read + Seek + Send> Demuxer for Mp4Demuxer<R> {
             pts: info.pts,
             dts: info.dts,
             sync: info.sync,
+            description: info.description,
         })
     }
 }

@@ -274,11 +274,12 @@ fn build_kind(
             colour: entry.map_or(Default::default(), |e| e.colour),
         }
     });
-    let (codec, codec_config) = match entry {
-        Some(entry) => (entry.codec, entry.codec_config),
+    let (codec, codec_config, extra_configs) = match entry {
+        Some(entry) => (entry.codec, entry.codec_config, entry.extra_configs),
         None => {
             log::warn!("track {track_id} has no sample description");
-            (stillframe_core::Codec::Other("unknown".into()), Vec::new())
+            let unknown = stillframe_core::Codec::Other("unknown".into());
+            (unknown, Vec::new(), Vec::new())
         }
     };
     Ok(Some(Building {
@@ -290,6 +291,7 @@ fn build_kind(
             timescale,
             duration: None,
             codec_config,
+            extra_configs,
             video,
         },
         samples: applied.samples,

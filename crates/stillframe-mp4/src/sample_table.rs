@@ -58,6 +58,8 @@ struct CttsEntry {
 struct StscEntry {
     first_chunk: u32,
     samples_per_chunk: u32,
+    /// From 0; descriptions past `u16::MAX` are clamped (no real file has them).
+    description: u16,
 }
 
 /// Sample sizes: one for all, or a packed table read on demand.
@@ -306,6 +308,7 @@ fn expand_chunks(
             duration,
             sync: true,
             presented: true,
+            description: stsc.get(stsc_index).map_or(0, |e| e.description),
         });
         dts = dts
             .checked_add(i64::from(duration))
@@ -367,6 +370,7 @@ fn expand(
             stsc_index += 1;
         }
         let per_chunk = stsc.get(stsc_index).map_or(0, |e| e.samples_per_chunk);
+        let description = stsc.get(stsc_index).map_or(0, |e| e.description);
         for first_in_chunk in (0..per_chunk).map(|j| j == 0) {
             let index = samples.len();
             if index >= sample_count {
@@ -421,6 +425,7 @@ fn expand(
                 duration: delta,
                 sync,
                 presented: true,
+                description,
             });
             offset += u64::from(size);
             dts = dts
@@ -595,7 +600,7 @@ fn read_stsc(b: &BoxRef<'_>) -> Result<Vec<StscEntry>> {
     for i in 0..count {
         let first_chunk = r.u32()?;
         let samples_per_chunk = r.u32()?;
-        let _sample_description_index = r.u32()?;
+        let sample_description_index = r.u32()?;
         let previous = entries.last().map_or(0, |e| e.first_chunk);
         if first_chunk == 0 || first_chunk <= previous {
             return Err(Error::malformed(
@@ -606,6 +611,8 @@ fn read_stsc(b: &BoxRef<'_>) -> Result<Vec<StscEntry>> {
         entries.push(StscEntry {
             first_chunk,
             samples_per_chunk,
+            description: u16::try_from(sample_description_index.saturating_sub(1))
+                .unwrap_or(u16::MAX),
         });
     }
     Ok(entries)

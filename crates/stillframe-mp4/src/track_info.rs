@@ -150,6 +150,9 @@ pub(crate) fn read_hdlr(b: &BoxRef<'_>) -> Result<TrackKind> {
 pub(crate) struct SampleEntry {
     pub codec: Codec,
     pub codec_config: Vec<u8>,
+    /// The configuration records of `stsd` entries 2, 3, ... (empty where an
+    /// entry has none), for streams whose parameters change mid-track.
+    pub extra_configs: Vec<Vec<u8>>,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub pixel_aspect: Option<PixelAspect>,
@@ -162,15 +165,19 @@ pub(crate) fn codec_for(fourcc: FourCc) -> Codec {
     match &fourcc {
         b"avc1" | b"avc3" => Codec::H264,
         b"av01" => Codec::Av1,
-        b"hvc1" | b"hev1" => Codec::Other("hevc".into()),
-        b"vp09" => Codec::Other("vp9".into()),
+        // Dolby Vision's dvh1/dvhe entries carry an HEVC base layer with its hvcC.
+        b"hvc1" | b"hev1" | b"dvh1" | b"dvhe" => Codec::Hevc,
+        b"vp09" => Codec::Vp9,
         b"mp4a" => Codec::Other("aac".into()),
         _ => Codec::Other(fourcc_str(fourcc).trim().to_ascii_lowercase()),
     }
 }
 
-/// Reads the first entry of `stsd` (§ 8.5.2). `visual` selects the
-/// VisualSampleEntry layout (§ 12.1.3) for video tracks.
+/// The codec configuration boxes a visual sample entry may carry.
+const CONFIG_BOXES: [&FourCc; 4] = [b"avcC", b"hvcC", b"vpcC", b"av1C"];
+
+/// Reads the first entry of `stsd` (§ 8.5.2), and the configuration records of the
+/// others. `visual` selects the VisualSampleEntry layout (§ 12.1.3) for video tracks.
 pub(crate) fn read_stsd(b: &BoxRef<'_>, visual: bool) -> Result<SampleEntry> {
     let mut r = b.reader("moov/trak/mdia/minf/stbl/stsd");
     r.full_box()?;
@@ -180,12 +187,13 @@ pub(crate) fn read_stsd(b: &BoxRef<'_>, visual: bool) -> Result<SampleEntry> {
     let Some(entry) = entries.next() else {
         return Err(r.error(format!("stsd lists {count} entries but holds none")));
     };
-    if count > 1 {
-        log::debug!("stsd has {count} entries; the first describes the track");
-    }
     let mut out = SampleEntry {
         codec: codec_for(entry.kind),
         codec_config: Vec::new(),
+        extra_configs: entries
+            .take(usize::from(u16::MAX))
+            .map(|other| visual_config(&other))
+            .collect(),
         width: None,
         height: None,
         pixel_aspect: None,
@@ -207,7 +215,7 @@ pub(crate) fn read_stsd(b: &BoxRef<'_>, visual: bool) -> Result<SampleEntry> {
     let mut original_format = None;
     for child in Children::new(v.rest(), v.offset(), "moov/trak/mdia/minf/stbl/stsd/entry") {
         match &child.kind {
-            b"avcC" | b"av1C" | b"hvcC" if out.codec_config.is_empty() => {
+            kind if CONFIG_BOXES.contains(&kind) && out.codec_config.is_empty() => {
                 out.codec_config = child.body().to_vec();
             }
             b"pasp" => match decode_atom::<mp4_atom::Pasp>(&child, "stsd/entry/pasp") {
@@ -240,6 +248,19 @@ pub(crate) fn read_stsd(b: &BoxRef<'_>, visual: bool) -> Result<SampleEntry> {
         out.codec = Codec::Other(format!("{} (encrypted)", codec_for(original).name()));
     }
     Ok(out)
+}
+
+/// The configuration record of a further visual sample entry, or nothing.
+fn visual_config(entry: &BoxRef<'_>) -> Vec<u8> {
+    const VISUAL_ENTRY: usize = 78;
+    let Some(children) = entry.body().get(VISUAL_ENTRY..) else {
+        return Vec::new();
+    };
+    let offset = entry.body_offset() + VISUAL_ENTRY as u64;
+    Children::new(children, offset, "moov/trak/mdia/minf/stbl/stsd/entry")
+        .find(|child| CONFIG_BOXES.contains(&&child.kind))
+        .map(|child| child.body().to_vec())
+        .unwrap_or_default()
 }
 
 /// Reads `clap` (§ 12.1.4.2). `None` when a denominator is zero.

@@ -49,7 +49,7 @@ pub struct BatchPlan {
 /// use stillframe_seek::{plan_batch, FrameIndex};
 ///
 /// let samples: Vec<SampleInfo> = (0..20)
-///     .map(|i| SampleInfo { offset: 0, size: 1, dts: i, pts: i, duration: 1, sync: i % 10 == 0, presented: true })
+///     .map(|i| SampleInfo { offset: 0, size: 1, dts: i, pts: i, duration: 1, sync: i % 10 == 0, presented: true, description: 0 })
 ///     .collect();
 /// let index = FrameIndex::new(&samples);
 /// let exact = |t| (Time::from_secs(t), Tolerance::ZERO);

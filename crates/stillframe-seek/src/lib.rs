@@ -12,7 +12,7 @@
 //!
 //! // I P P I P P at 1 tick each, timescale 1.
 //! let samples: Vec<SampleInfo> = (0..6)
-//!     .map(|i| SampleInfo { offset: 0, size: 1, dts: i, pts: i, duration: 1, sync: i % 3 == 0, presented: true })
+//!     .map(|i| SampleInfo { offset: 0, size: 1, dts: i, pts: i, duration: 1, sync: i % 3 == 0, presented: true, description: 0 })
 //!     .collect();
 //! let index = FrameIndex::new(&samples);
 //! let exact = plan(&index, 1, Time::new(49, 10).unwrap(), Tolerance::ZERO, None).unwrap();

@@ -22,6 +22,7 @@ fn x264_pyramid() -> Vec<SampleInfo> {
                 duration: 512,
                 sync: i % 8 == 0,
                 presented: true,
+                description: 0,
             }
         })
         .collect()
@@ -86,6 +87,7 @@ fn frames_at_the_end_of_the_tick_range() -> Vec<SampleInfo> {
             duration: 512,
             sync: true,
             presented: true,
+            description: 0,
         })
         .collect()
 }
@@ -201,6 +203,7 @@ fn arbitrary_track() -> impl Strategy<Value = Vec<SampleInfo>> {
                     duration,
                     sync: sync || i == 0,
                     presented: !hidden || i == 0,
+                    description: 0,
                 })
                 .collect()
         },

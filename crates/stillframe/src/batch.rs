@@ -25,7 +25,7 @@ pub(crate) fn run_batch(
     let once = ExactlyOnce::new(times.len(), deliver);
     if let Err(error) = plan_and_decode(shared, times, options, cancel, &once) {
         for index in 0..times.len() {
-            once.deliver(index, Err(error.duplicate()));
+            once.deliver(index, Err(error.clone()));
         }
     }
     let leftover = if cancel.is_cancelled() {
@@ -34,7 +34,7 @@ pub(crate) fn run_batch(
         Error::codec("the batch ended without producing this frame")
     };
     for index in 0..times.len() {
-        once.deliver(index, Err(leftover.duplicate()));
+        once.deliver(index, Err(leftover.clone()));
     }
 }
 
@@ -118,6 +118,15 @@ fn run_job(
     cancel: &Cancel,
 ) -> JobOutput {
     let (packets, read_error) = read_packets(shared, job);
+    let inspector = match shared.lock_session().inspector() {
+        Ok(inspector) => inspector,
+        Err(error) => {
+            return JobOutput {
+                frames: Vec::new(),
+                error: Some(error),
+            }
+        }
+    };
     let decoder = match decoder {
         Some(decoder) => decoder,
         None => match shared.lock_session().new_decoder() {
@@ -144,7 +153,7 @@ fn run_job(
                 return Err(Error::Cancelled);
             }
             let is_target = job.targets.iter().any(|t| t.sample == packet.sample);
-            if !is_target && decoder.is_discardable(packet) {
+            if !is_target && inspector.inspect(packet).discardable {
                 continue;
             }
             decoder.send_packet(packet)?;
@@ -222,7 +231,7 @@ fn answer(
                         assignment.target.sample
                     ))
                 },
-                Error::duplicate,
+                Error::clone,
             );
             once.deliver(index, Err(error));
             continue;
@@ -250,7 +259,7 @@ fn answer(
         let image = rendered
             .iter()
             .find(|(p, _)| *p == pts)
-            .map(|(_, image)| image.as_ref().cloned().map_err(Error::duplicate));
+            .map(|(_, image)| image.clone());
         let result = image
             .unwrap_or_else(|| Err(Error::codec("rendering lost")))
             .map(|made| GeneratedImage {

@@ -3,7 +3,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use stillframe_core::{
-    Codec, CodedFormat, Error, Frame, Limits, Packet, Result, TrackInfo, VideoDecoder,
+    Codec, CodedFormat, Error, Frame, Limits, Packet, PacketInspector, Result, TrackInfo,
+    VideoDecoder,
 };
 
 /// A decoder for `track`, or [`Error::Unsupported`] naming why not.
@@ -12,9 +13,14 @@ pub(crate) fn create_decoder(track: &TrackInfo, limits: &Limits) -> Result<Box<d
         Codec::H264 => Box::new(stillframe_h264::H264Decoder::new(track, limits)?),
         // One frame of delay, so the frame of each packet comes out right after it.
         Codec::Av1 => Box::new(stillframe_av1::Av1Decoder::new(track, limits)?),
-        Codec::Other(name) => return Err(Error::unsupported(format!("{name} video"))),
+        other => return Err(Error::unsupported(format!("{} video", other.name()))),
     };
     Ok(Box::new(Counted::new(decoder)))
+}
+
+/// The packet inspector for `track`: where decoding may start, what may be skipped.
+pub(crate) fn create_inspector(track: &TrackInfo) -> Result<Box<dyn PacketInspector>> {
+    stillframe_bitstream::inspector_for(track)
 }
 
 /// What the codec configuration of `track` says, without decoding anything.
@@ -22,7 +28,7 @@ pub(crate) fn inspect(track: &TrackInfo, limits: &Limits) -> Result<CodedFormat>
     match &track.codec {
         Codec::H264 => stillframe_h264::inspect(track, limits),
         Codec::Av1 => stillframe_av1::inspect(track, limits),
-        Codec::Other(name) => Err(Error::unsupported(format!("{name} video"))),
+        other => Err(Error::unsupported(format!("{} video", other.name()))),
     }
 }
 
@@ -61,14 +67,6 @@ impl Drop for Counted {
 impl VideoDecoder for Counted {
     fn format(&self) -> &CodedFormat {
         self.0.format()
-    }
-
-    fn is_random_access_point(&self, packet: &Packet) -> bool {
-        self.0.is_random_access_point(packet)
-    }
-
-    fn is_discardable(&self, packet: &Packet) -> bool {
-        self.0.is_discardable(packet)
     }
 
     fn send_packet(&mut self, packet: &Packet) -> Result<()> {

@@ -754,6 +754,7 @@ mod tests {
                 plane(cw, ch, yuv[2]),
             ],
             colour: ColourDescription::UNSPECIFIED,
+            damage: None,
         }
     }
 

@@ -3,8 +3,11 @@
 
 use std::num::NonZeroU32;
 
+use std::sync::Arc;
+
 use stillframe_core::{
-    CodedFormat, Error, Frame, Packet, Result, Time, Tolerance, TrackInfo, VideoDecoder,
+    CodedFormat, Error, Frame, Packet, PacketInspector, Result, Time, Tolerance, TrackInfo,
+    VideoDecoder,
 };
 use stillframe_seek::{plan, plan_batch, BatchPlan, DecoderPosition, FrameIndex, Plan, Start};
 
@@ -25,6 +28,7 @@ pub(crate) struct Session {
     timescale: NonZeroU32,
     index: FrameIndex,
     decoder: std::result::Result<Box<dyn VideoDecoder>, Error>,
+    inspector: std::result::Result<Arc<dyn PacketInspector>, Error>,
     /// Random access points whose bitstream has been checked.
     verified_random_access: Vec<u32>,
     /// Sync samples the bitstream showed are not random access points.
@@ -45,7 +49,9 @@ impl Session {
             .ok_or_else(|| Error::unsupported("no video track in the file"))?;
         let index = FrameIndex::new(asset.samples(track.index)?);
         let decoder = codecs::create_decoder(&track, &asset.limits);
+        let inspector = codecs::create_inspector(&track).map(Arc::from);
         Ok(Session {
+            inspector,
             timescale: track.timescale,
             index,
             decoder,
@@ -80,9 +86,14 @@ impl Session {
     /// A fresh decoder for this track, for a batch worker.
     pub(crate) fn new_decoder(&self) -> Result<Box<dyn VideoDecoder>> {
         match &self.decoder {
-            Err(error) => Err(error.duplicate()),
+            Err(error) => Err(error.clone()),
             Ok(_) => codecs::create_decoder(&self.track, &self.asset.limits),
         }
+    }
+
+    /// The track's packet inspector, for batch workers.
+    pub(crate) fn inspector(&self) -> Result<Arc<dyn PacketInspector>> {
+        self.inspector.clone()
     }
 
     /// What the codec configuration says, when a decoder could be made.
@@ -191,8 +202,8 @@ impl Session {
             return Ok(true);
         }
         let packet = self.read_packet(sample)?;
-        let decoder = self.decoder.as_ref().map_err(Error::duplicate)?;
-        if decoder.is_random_access_point(&packet) {
+        let inspector = self.inspector.as_ref().map_err(Error::clone)?;
+        if inspector.inspect(&packet).random_access {
             self.verified_random_access.push(sample);
             return Ok(true);
         }
@@ -268,7 +279,7 @@ impl Session {
     fn decode(&mut self, chosen: Plan, cancelled: &dyn Fn() -> bool) -> Result<Frame> {
         let track = self.track.index;
         let sample_count = u32::try_from(self.index.sample_count()).unwrap_or(u32::MAX);
-        let decoder = self.decoder.as_mut().map_err(|e| e.duplicate())?;
+        let decoder = self.decoder.as_mut().map_err(|e| e.clone())?;
         // Taken, not copied: if this decode fails, the decoder's state is unknown,
         // and the next one must start over with a reset.
         let mut position = match (chosen.start, self.position.take()) {
@@ -292,19 +303,15 @@ impl Session {
         let mut finished = false;
         loop {
             while let Some(frame) = decoder.receive_frame()? {
-                position.last_output_pts = Some(frame.pts);
+                // Frames may come out in any order: only those after the latest one
+                // out are known not to have come out yet.
+                position.last_output_pts = position.last_output_pts.max(Some(frame.pts));
                 if frame.pts == target.pts {
                     // After an early stop, the decoder cannot take the samples that follow.
                     let stopped_early = finished && position.next_sample < sample_count;
                     self.position = (!stopped_early).then_some(position);
                     self.last_frame = Some(frame.clone());
                     return Ok(frame);
-                }
-                if frame.pts > target.pts && position.next_sample > target.sample {
-                    return Err(Error::codec(format!(
-                        "the decoder skipped the frame at {target_time} (sample {})",
-                        target.sample
-                    )));
                 }
             }
             if finished {

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use stillframe_core::{
-    ChromaFormat, CodedFormat, Demuxer, Frame, Limits, Packet, SampleInfo, Time, TrackInfo,
-    VideoDecoder,
+    ChromaFormat, CodedFormat, Demuxer, Frame, Limits, Packet, PacketInspector, SampleInfo, Time,
+    TrackInfo, VideoDecoder,
 };
 use stillframe_fuzz_input::{parse_packets, Config, RawPacket, FINISH_AFTER, RESET_BEFORE, SYNC};
 use stillframe_seek::FrameIndex;
@@ -115,14 +115,19 @@ pub fn decode_packet_stream<D: VideoDecoder>(
         ..Limits::default()
     };
     let _ = inspect(&track, &limits);
+    let inspector = stillframe_bitstream::inspector_for(&track).ok();
     if let Ok(mut decoder) = open(&track, &limits) {
-        drive_decoder(&mut decoder, &stream.packets);
+        drive_decoder(&mut decoder, inspector.as_deref(), &stream.packets);
     }
 }
 
 /// Feeds `packets` to `decoder` following its call protocol (reset after any error,
 /// drain after every send), with the resets and flushes the stream asks for.
-pub fn drive_decoder(decoder: &mut dyn VideoDecoder, packets: &[RawPacket<'_>]) {
+pub fn drive_decoder(
+    decoder: &mut dyn VideoDecoder,
+    inspector: Option<&dyn PacketInspector>,
+    packets: &[RawPacket<'_>],
+) {
     let _ = decoder.format();
     let mut sent: BTreeSet<i64> = BTreeSet::new();
     let mut needs_reset = false;
@@ -133,9 +138,11 @@ pub fn drive_decoder(decoder: &mut dyn VideoDecoder, packets: &[RawPacket<'_>]) 
             pts: raw.pts,
             dts: i64::try_from(number).unwrap_or(i64::MAX),
             sync: raw.flags & SYNC != 0,
+            description: 0,
         };
-        let _ = decoder.is_random_access_point(&packet);
-        let _ = decoder.is_discardable(&packet);
+        if let Some(inspector) = inspector {
+            let _ = inspector.inspect(&packet);
+        }
         if raw.flags & RESET_BEFORE != 0 || needs_reset {
             if decoder.reset().is_err() {
                 return;

@@ -277,6 +277,7 @@ impl RawSample {
             duration: self.duration,
             sync: self.sync,
             presented: self.presented,
+            description: 0,
         }
     }
 }

@@ -61,6 +61,7 @@ pub fn av1_track(codec_config: Vec<u8>, timescale: u32) -> TrackInfo {
             clean_aperture: None,
             colour: ColourDescription::UNSPECIFIED,
         }),
+        extra_configs: Vec::new(),
     }
 }
 
@@ -71,6 +72,7 @@ fn packet(index: usize, data: Vec<u8>, pts: i64) -> Packet {
         pts,
         dts: pts,
         sync: false,
+        description: 0,
     }
 }
 

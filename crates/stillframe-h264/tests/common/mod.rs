@@ -123,6 +123,7 @@ pub fn track(codec_config: Vec<u8>, width: u32, height: u32) -> TrackInfo {
         timescale: NonZeroU32::new(25).unwrap(),
         duration: None,
         codec_config,
+        extra_configs: Vec::new(),
         video: Some(VideoInfo {
             width,
             height,
@@ -141,6 +142,7 @@ pub fn packet(index: usize, unit: &AccessUnit, data: Vec<u8>) -> Packet {
         pts: unit.pts,
         dts: unit.dts,
         sync: false,
+        description: 0,
     }
 }
 

@@ -5,7 +5,7 @@ use stillframe_core::{
     ChromaFormat, CodedFormat, ColourDescription, Crop, Error, PixelAspect, Result,
 };
 
-use crate::bitreader::{unescape_rbsp, BitReader, OutOfBits};
+use stillframe_core::bits::{unescape_rbsp, BitReader, OutOfBits};
 
 /// Where SPS errors are reported.
 const LOCATION: &str = "H.264 SPS";
@@ -129,7 +129,7 @@ pub struct Vui {
 ///
 /// ```
 /// // 64x64 Constrained Baseline, no VUI.
-/// let sps = stillframe_h264::parse_sps(&[0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]).unwrap();
+/// let sps = stillframe_bitstream::h264::parse_sps(&[0x67, 0x42, 0xc0, 0x0a, 0xda, 0x10, 0x99]).unwrap();
 /// assert_eq!(sps.profile_name(), "Constrained Baseline");
 /// let format = sps.coded_format();
 /// assert_eq!((format.width, format.height), (64, 64));
@@ -196,16 +196,16 @@ fn read_sps(r: &mut BitReader<'_>) -> Result<Sps, SpsError> {
     if has_chroma_info(profile_idc) {
         chroma_format_idc = at_most("chroma_format_idc", r.ue()?, 3)?;
         if chroma_format_idc == 3 {
-            separate_colour_plane = r.bit()?;
+            separate_colour_plane = r.flag()?;
         }
         bit_depth_luma = 8 + at_most("bit_depth_luma_minus8", r.ue()?, 6)?;
         bit_depth_chroma = 8 + at_most("bit_depth_chroma_minus8", r.ue()?, 6)?;
-        transform_bypass = r.bit()?;
-        scaling_matrix_present = r.bit()?;
+        transform_bypass = r.flag()?;
+        scaling_matrix_present = r.flag()?;
         if scaling_matrix_present {
             let lists = if chroma_format_idc == 3 { 12 } else { 8 };
             for index in 0..lists {
-                if r.bit()? {
+                if r.flag()? {
                     skip_scaling_list(r, if index < 6 { 16 } else { 64 })?;
                 }
             }
@@ -222,7 +222,7 @@ fn read_sps(r: &mut BitReader<'_>) -> Result<Sps, SpsError> {
             )?,
         },
         1 => {
-            let delta_pic_order_always_zero = r.bit()?;
+            let delta_pic_order_always_zero = r.flag()?;
             let offset_for_non_ref_pic = r.se()?;
             let offset_for_top_to_bottom_field = r.se()?;
             let cycle = at_most("num_ref_frames_in_pic_order_cnt_cycle", r.ue()?, 255)?;
@@ -244,16 +244,16 @@ fn read_sps(r: &mut BitReader<'_>) -> Result<Sps, SpsError> {
     };
     // The DPB never holds more than 16 frames (§ A.3.1).
     let max_num_ref_frames = at_most("max_num_ref_frames", r.ue()?, 16)?;
-    let gaps_in_frame_num_allowed = r.bit()?;
+    let gaps_in_frame_num_allowed = r.flag()?;
     // Bounded so the pixel sizes below fit in u32 with room to spare; 16384 pixels
     // is far beyond any level of Annex A.
     let pic_width_in_mbs = 1 + u32::from(at_most_u16("pic_width_in_mbs_minus1", r.ue()?)?);
     let pic_height_in_map_units =
         1 + u32::from(at_most_u16("pic_height_in_map_units_minus1", r.ue()?)?);
-    let frame_mbs_only = r.bit()?;
-    let mb_adaptive_frame_field = if frame_mbs_only { false } else { r.bit()? };
-    let direct_8x8_inference = r.bit()?;
-    let frame_crop_offsets = if r.bit()? {
+    let frame_mbs_only = r.flag()?;
+    let mb_adaptive_frame_field = if frame_mbs_only { false } else { r.flag()? };
+    let direct_8x8_inference = r.flag()?;
+    let frame_crop_offsets = if r.flag()? {
         Crop {
             left: r.ue()?,
             right: r.ue()?,
@@ -263,7 +263,7 @@ fn read_sps(r: &mut BitReader<'_>) -> Result<Sps, SpsError> {
     } else {
         Crop::default()
     };
-    let vui = if r.bit()? {
+    let vui = if r.flag()? {
         Some(read_vui_lenient(r))
     } else {
         None
@@ -344,7 +344,7 @@ fn read_vui_lenient(r: &mut BitReader<'_>) -> Vui {
 }
 
 fn read_vui(r: &mut BitReader<'_>, vui: &mut Vui) -> Result<(), SpsError> {
-    if r.bit()? {
+    if r.flag()? {
         let idc = r.u8(8)?;
         vui.aspect_ratio_idc = Some(idc);
         vui.sample_aspect = if idc == 255 {
@@ -355,41 +355,41 @@ fn read_vui(r: &mut BitReader<'_>, vui: &mut Vui) -> Result<(), SpsError> {
             table_aspect(idc)
         };
     }
-    if r.bit()? {
-        vui.overscan_appropriate = Some(r.bit()?);
+    if r.flag()? {
+        vui.overscan_appropriate = Some(r.flag()?);
     }
-    if r.bit()? {
+    if r.flag()? {
         vui.video_format = Some(r.u8(3)?);
-        vui.full_range = Some(r.bit()?);
-        if r.bit()? {
+        vui.full_range = Some(r.flag()?);
+        if r.flag()? {
             vui.colour_description = Some((r.u8(8)?, r.u8(8)?, r.u8(8)?));
         }
     }
-    if r.bit()? {
+    if r.flag()? {
         // chroma_sample_loc_type_top_field, chroma_sample_loc_type_bottom_field
         r.ue()?;
         r.ue()?;
     }
-    if r.bit()? {
-        vui.timing = Some((r.bits(32)?, r.bits(32)?, r.bit()?));
+    if r.flag()? {
+        vui.timing = Some((r.bits(32)?, r.bits(32)?, r.flag()?));
     }
-    let nal_hrd = r.bit()?;
+    let nal_hrd = r.flag()?;
     if nal_hrd {
         skip_hrd_parameters(r)?;
     }
-    let vcl_hrd = r.bit()?;
+    let vcl_hrd = r.flag()?;
     if vcl_hrd {
         skip_hrd_parameters(r)?;
     }
     if nal_hrd || vcl_hrd {
         // low_delay_hrd_flag
-        r.bit()?;
+        r.flag()?;
     }
-    vui.pic_struct_present = r.bit()?;
-    if r.bit()? {
+    vui.pic_struct_present = r.flag()?;
+    if r.flag()? {
         // motion_vectors_over_pic_boundaries_flag, max_bytes_per_pic_denom,
         // max_bits_per_mb_denom, log2_max_mv_length_horizontal and _vertical
-        r.bit()?;
+        r.flag()?;
         for _ in 0..4 {
             r.ue()?;
         }
@@ -408,7 +408,7 @@ fn skip_hrd_parameters(r: &mut BitReader<'_>) -> Result<(), SpsError> {
         // bit_rate_value_minus1, cpb_size_value_minus1, cbr_flag
         r.ue()?;
         r.ue()?;
-        r.bit()?;
+        r.flag()?;
     }
     // initial_cpb_removal_delay_length_minus1, cpb_removal_delay_length_minus1,
     // dpb_output_delay_length_minus1, time_offset_length
@@ -599,60 +599,5 @@ impl Sps {
             bit_depth: self.bit_depth_luma.max(self.bit_depth_chroma),
             chroma: self.chroma(),
         }
-    }
-
-    /// Fails with [`Error::Unsupported`] naming the feature if OpenH264 cannot
-    /// decode pictures coded with this SPS.
-    ///
-    /// OpenH264 decodes 8-bit 4:2:0 (and monochrome) progressive pictures of the
-    /// Baseline, Main and High profiles. It rejects or mis-decodes: bit depths above
-    /// 8 (High 10 and up), 4:2:2 and 4:4:4 chroma, interlaced coding
-    /// (`frame_mbs_only_flag` 0: field pictures or MBAFF), lossless macroblocks
-    /// (`qpprime_y_zero_transform_bypass_flag`, which it parses but ignores), and
-    /// monochrome with frame cropping (it crops in 4:2:0 units, twice too much).
-    pub fn check_supported(&self) -> Result<()> {
-        const ONLY: &str = "OpenH264 decodes 8-bit 4:2:0 progressive only";
-        let profile = self.profile_name();
-        let depth = self.bit_depth_luma.max(self.bit_depth_chroma);
-        if depth > 8 {
-            return Err(Error::unsupported(format!(
-                "H.264 {profile} ({depth}-bit) — {ONLY}"
-            )));
-        }
-        match self.chroma_format_idc {
-            2 => {
-                return Err(Error::unsupported(format!(
-                    "H.264 4:2:2 chroma ({profile}) — {ONLY}"
-                )))
-            }
-            3 => {
-                return Err(Error::unsupported(format!(
-                    "H.264 4:4:4 chroma ({profile}) — {ONLY}"
-                )))
-            }
-            _ => {}
-        }
-        if !self.frame_mbs_only {
-            let kind = if self.mb_adaptive_frame_field {
-                "MBAFF"
-            } else {
-                "field pictures"
-            };
-            return Err(Error::unsupported(format!(
-                "H.264 interlaced ({kind}, frame_mbs_only_flag 0) — {ONLY}"
-            )));
-        }
-        if self.transform_bypass {
-            return Err(Error::unsupported(format!(
-                "H.264 lossless coding (qpprime_y_zero_transform_bypass, {profile}) — \
-                 OpenH264 ignores it"
-            )));
-        }
-        if self.chroma_format_idc == 0 && self.frame_crop_offsets != Crop::default() {
-            return Err(Error::unsupported(
-                "H.264 monochrome with frame cropping — OpenH264 crops it in 4:2:0 units",
-            ));
-        }
-        Ok(())
     }
 }

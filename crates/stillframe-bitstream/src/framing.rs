@@ -1,36 +1,10 @@
-//! NAL units in a sample: length-prefixed (ISO 14496-15 § 5.3.2, as MP4 and
-//! Matroska store H.264) or Annex B byte stream (start codes, H.264 Annex B), and
-//! the conversion to Annex B that OpenH264 reads.
+//! NAL units in a sample, for H.264 and HEVC alike: length-prefixed (ISO 14496-15
+//! § 5.3.2, as MP4 and Matroska store them) or an Annex B byte stream (start codes,
+//! H.264 Annex B, H.265 Annex B), and the conversion to Annex B.
 
 use stillframe_core::{Error, Result};
 
-/// `nal_unit_type` of a coded slice of a non-IDR picture.
-pub const NAL_SLICE: u8 = 1;
-/// `nal_unit_type` of data partition A (Extended profile).
-pub const NAL_PARTITION_A: u8 = 2;
-/// `nal_unit_type` of a coded slice of an IDR picture: decoding may start here.
-pub const NAL_IDR: u8 = 5;
-/// `nal_unit_type` of a sequence parameter set.
-pub const NAL_SPS: u8 = 7;
-/// `nal_unit_type` of a picture parameter set.
-pub const NAL_PPS: u8 = 8;
-
 const START_CODE: [u8; 4] = [0, 0, 0, 1];
-
-/// `nal_unit_type` (the low five bits of the header byte); `None` for an empty unit.
-pub fn nal_type(nal: &[u8]) -> Option<u8> {
-    nal.first().map(|header| header & 0x1f)
-}
-
-/// `nal_ref_idc` (bits 5–6 of the header byte): zero when no picture refers to it.
-pub fn nal_ref_idc(nal: &[u8]) -> Option<u8> {
-    nal.first().map(|header| (header >> 5) & 3)
-}
-
-/// True for the coded slice types 1 to 5 (§ 7.4.1, Table 7-1).
-pub fn is_vcl(nal: &[u8]) -> bool {
-    matches!(nal_type(nal), Some(1..=5))
-}
 
 /// Splits a sample into its NAL units.
 ///
@@ -60,7 +34,7 @@ fn starts_with_start_code(sample: &[u8]) -> bool {
 
 /// Reads length-prefixed units, requiring them to cover the sample exactly.
 fn split_length_prefixed(sample: &[u8], length_size: u8) -> Result<Vec<&[u8]>> {
-    const LOCATION: &str = "H.264 sample";
+    const LOCATION: &str = "NAL units of a sample";
     let size = usize::from(length_size);
     if !(1..=4).contains(&size) {
         return Err(Error::malformed(
@@ -245,15 +219,6 @@ mod tests {
         write_annex_b(units, &mut stream);
         assert_eq!(&stream[..5], &[0, 0, 0, 1, 0x67]);
         assert_eq!(split_annex_b(&stream), units);
-    }
-
-    #[test]
-    fn header_fields() {
-        assert_eq!(nal_type(&[0x65]), Some(NAL_IDR));
-        assert_eq!(nal_ref_idc(&[0x65]), Some(3));
-        assert_eq!(nal_ref_idc(&[0x01]), Some(0));
-        assert!(is_vcl(&[0x01]) && !is_vcl(&[0x67]) && !is_vcl(&[]));
-        assert_eq!(nal_type(&[]), None);
     }
 
     #[test]

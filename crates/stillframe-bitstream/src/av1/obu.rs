@@ -2,7 +2,7 @@
 
 use stillframe_core::{Error, Result};
 
-use crate::bits::leb128;
+use stillframe_core::bits::leb128;
 
 /// `OBU_SEQUENCE_HEADER`.
 pub const OBU_SEQUENCE_HEADER: u8 = 1;

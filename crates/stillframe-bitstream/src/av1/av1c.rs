@@ -3,8 +3,8 @@
 
 use stillframe_core::{ChromaFormat, Error, Result};
 
-use crate::obu::{split_obus, OBU_SEQUENCE_HEADER};
-use crate::sequence::SequenceHeader;
+use super::obu::{split_obus, OBU_SEQUENCE_HEADER};
+use super::sequence::SequenceHeader;
 
 /// An `av1C` record.
 #[derive(Clone, PartialEq, Eq)]

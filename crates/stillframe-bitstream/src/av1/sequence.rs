@@ -2,7 +2,7 @@
 
 use stillframe_core::{ChromaFormat, CodedFormat, ColourDescription, Crop, Error, Result};
 
-use crate::bits::{BitReader, OutOfBits};
+use stillframe_core::bits::{BitReader, OutOfBits};
 
 /// `SELECT_SCREEN_CONTENT_TOOLS` and `SELECT_INTEGER_MV` (§ 6.4): the frame header decides.
 pub const SELECT: u8 = 2;
@@ -161,7 +161,7 @@ fn read_sequence_header(r: &mut BitReader<'_>) -> Result<SequenceHeader, OutOfBi
                 if decoder_model_present {
                     // operating_parameters_info(): decoder and encoder buffer delays,
                     // low_delay_mode_flag.
-                    r.skip(2 * buffer_delay_length + 1)?;
+                    r.skip(2 * buffer_delay_length as usize + 1)?;
                 }
             }
             if initial_display_delay_present && r.flag()? {

@@ -3,11 +3,11 @@
 
 use stillframe_core::Result;
 
-use crate::bits::{BitReader, OutOfBits};
-use crate::obu::{
+use super::obu::{
     split_obus, Obu, OBU_FRAME, OBU_FRAME_HEADER, OBU_SEQUENCE_HEADER, OBU_TEMPORAL_DELIMITER,
 };
-use crate::sequence::{SequenceHeader, SELECT};
+use super::sequence::{SequenceHeader, SELECT};
+use stillframe_core::bits::{BitReader, OutOfBits};
 
 /// `frame_type` (§ 6.8.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,7 +162,7 @@ fn read_frame_header(obu: &Obu<'_>, seq: &SequenceHeader) -> Result<FrameHeader,
     let r = &mut BitReader::new(obu.payload);
     let temporal_point_info = |r: &mut BitReader<'_>| match seq.decoder_model {
         Some((_, presentation_time_length)) if !seq.equal_picture_interval => {
-            r.skip(presentation_time_length)
+            r.skip(presentation_time_length as usize)
         }
         _ => Ok(()),
     };
@@ -201,10 +201,10 @@ fn read_frame_header(obu: &Obu<'_>, seq: &SequenceHeader) -> Result<FrameHeader,
         r.skip(1)?; // force_integer_mv
     }
     if let Some(length) = seq.frame_id_length {
-        r.skip(length)?; // current_frame_id
+        r.skip(length as usize)?; // current_frame_id
     }
     r.skip(1)?; // frame_size_override_flag (switch frames returned above)
-    r.skip(seq.order_hint_bits)?;
+    r.skip(seq.order_hint_bits as usize)?;
     if !(intra || error_resilient_mode) {
         r.skip(3)?; // primary_ref_frame
     }
@@ -219,7 +219,7 @@ fn read_frame_header(obu: &Obu<'_>, seq: &SequenceHeader) -> Result<FrameHeader,
                 let in_temporal = (point.idc >> obu.temporal_id) & 1 == 1;
                 let in_spatial = (point.idc >> (u32::from(obu.spatial_id) + 8)) & 1 == 1;
                 if point.idc == 0 || (in_temporal && in_spatial) {
-                    r.skip(removal_time_length)?;
+                    r.skip(removal_time_length as usize)?;
                 }
             }
         }
@@ -232,7 +232,7 @@ fn read_frame_header(obu: &Obu<'_>, seq: &SequenceHeader) -> Result<FrameHeader,
 }
 
 /// The byte offset after a leading temporal delimiter OBU, if `data` starts with one.
-pub(crate) fn after_temporal_delimiter(data: &[u8]) -> usize {
+pub fn after_temporal_delimiter(data: &[u8]) -> usize {
     match split_obus(data) {
         Ok(obus) => match obus.first() {
             Some(obu) if obu.obu_type == OBU_TEMPORAL_DELIMITER => obu.bytes.len(),

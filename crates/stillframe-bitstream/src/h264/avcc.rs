@@ -2,7 +2,7 @@
 
 use stillframe_core::{Error, Result};
 
-use crate::nal::{nal_type, NAL_PPS, NAL_SPS};
+use super::nal::{nal_type, NAL_PPS, NAL_SPS};
 
 const LOCATION: &str = "avcC";
 
@@ -53,7 +53,7 @@ impl std::fmt::Debug for AvcConfig {
 ///
 /// ```
 /// let record = [1, 0x42, 0xc0, 0x0a, 0xff, 0xe1, 0, 2, 0x67, 0x42, 1, 0, 2, 0x68, 0xce];
-/// let config = stillframe_h264::parse_avcc(&record).unwrap();
+/// let config = stillframe_bitstream::h264::parse_avcc(&record).unwrap();
 /// assert_eq!(config.nal_length_size, 4);
 /// assert_eq!((config.sps.len(), config.pps.len()), (1, 1));
 /// ```

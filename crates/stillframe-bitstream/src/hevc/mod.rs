@@ -1,0 +1,5 @@
+//! HEVC syntax (work in progress).
+
+mod inspect;
+
+pub use inspect::HevcInspector;

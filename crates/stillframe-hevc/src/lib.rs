@@ -1,0 +1,1 @@
+//! HEVC decoding for stillframe on rusty_h265 (work in progress).

@@ -1,0 +1,1 @@
+//! Raw elementary stream demuxer for stillframe (work in progress).
