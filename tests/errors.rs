@@ -45,7 +45,8 @@ fn a_file_without_video_opens_but_makes_no_generator() {
 
 #[test]
 fn streams_the_decoder_cannot_decode_are_named_before_decoding() {
-    for (file, feature) in [("yuv444.mp4", "4:4:4")] {
+    {
+        let (file, feature) = ("yuv444.mp4", "4:4:4");
         let generator =
             ImageGenerator::open(common::fixture(file), GeneratorOptions::default()).unwrap();
         let error = generator.image_at(Time::ZERO).unwrap_err();

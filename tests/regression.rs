@@ -301,30 +301,33 @@ fn planner_regressions_plan_or_fail_typed() {
             .iter()
             .map(fuzz_input::RawSample::sample_info)
             .collect();
-        let index = stillframe_seek::FrameIndex::new(&samples);
+        let timescale =
+            std::num::NonZeroU32::new(input.timescale).unwrap_or(std::num::NonZeroU32::MIN);
+        let index = stillframe_seek::FrameIndex::new(&samples, timescale);
         index.sanity_check().unwrap();
         let time = |raw: fuzz_input::RawTime| match raw.kind {
             1 => Some(Time::POSITIVE_INFINITY),
             2 => Some(Time::NEGATIVE_INFINITY),
             _ => Time::new(raw.value, raw.timescale),
         };
-        let requests: Vec<(Time, Tolerance)> = input
+        let targets: Vec<stillframe_seek::Target> = input
             .requests
             .iter()
             .filter_map(|r| {
                 let tolerance = Tolerance::new(time(r.before)?, time(r.after)?)?;
-                Some((time(r.time)?, tolerance))
+                Some(stillframe_seek::Target::Time(time(r.time)?, tolerance))
             })
             .collect();
-        for &(requested, tolerance) in &requests {
-            if let Err(error) =
-                stillframe_seek::plan(&index, input.timescale, requested, tolerance, None)
-            {
+        for target in &targets {
+            let stillframe_seek::Target::Time(requested, tolerance) = *target else {
+                continue;
+            };
+            if let Err(error) = stillframe_seek::choose(&index, requested, tolerance) {
                 assert_eq!(error.kind(), ErrorKind::OutOfRange, "{}", path.display());
             }
         }
-        let batch = stillframe_seek::plan_batch(&index, input.timescale, &requests);
-        assert_eq!(batch.assignments.len(), requests.len());
+        let planned = stillframe_seek::plan(&index, &targets);
+        assert_eq!(planned.assignments.len(), targets.len());
     });
 }
 

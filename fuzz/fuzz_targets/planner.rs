@@ -1,12 +1,15 @@
-//! The frame index and planner over arbitrary sample tables, decoder states, times and
-//! tolerances, through `plan` and `plan_batch`, checking what every caller relies on.
-//! Input layout: `stillframe_fuzz_input::parse_planner`.
+//! The frame index and planner over arbitrary sample tables, demotions, times and
+//! tolerances, through `choose` and `plan`, checking what every caller relies on.
+//! Input layout: `stillframe_fuzz_input::parse_planner` (its decoder position is
+//! unused since the choice no longer depends on decoder state).
 #![no_main]
+
+use std::num::NonZeroU32;
 
 use libfuzzer_sys::fuzz_target;
 use stillframe_core::{ErrorKind, Rounding, SampleInfo, Time, Tolerance};
 use stillframe_fuzz_input::{parse_planner, RawSample, RawTime};
-use stillframe_seek::{plan, plan_batch, DecoderPosition, FrameIndex, FrameRef, Plan, Start};
+use stillframe_seek::{choose, plan, Choice, FrameIndex, Target};
 
 fn time(raw: RawTime) -> Option<Time> {
     match raw.kind {
@@ -16,101 +19,75 @@ fn time(raw: RawTime) -> Option<Time> {
     }
 }
 
-/// Whether `frame` is one a request at `requested` with `tolerance` accepts: inside
-/// the window, or the frame on screen at the requested time.
-fn accepts(
-    index: &FrameIndex,
-    timescale: u32,
-    requested: Time,
-    tolerance: Tolerance,
-    frame: FrameRef,
-) -> bool {
-    let Some(shown) = Time::new(frame.pts, timescale) else {
-        return true;
-    };
-    let (low, high) = tolerance.window(requested);
-    if low <= shown && shown <= high {
-        return true;
-    }
-    on_screen(index, timescale, requested).is_some_and(|f| f.pts == frame.pts)
-}
-
-/// The frame on screen at `requested`, if the request is before the end.
-fn on_screen(index: &FrameIndex, timescale: u32, requested: Time) -> Option<FrameRef> {
-    let end = Time::new(index.end_pts()?, timescale)?;
+/// The frame on screen at `requested` while it is before the end; the first frame
+/// before the start.
+fn on_screen(index: &FrameIndex, requested: Time) -> Option<i64> {
+    let end = index.time_of(index.end_pts()?);
     if requested >= end {
         return None;
     }
-    // Before the i64 tick range, as before the first frame: that frame (beyond
-    // the range is past the end, answered above).
-    let ticks = match requested.to_ticks(timescale, Rounding::Floor) {
+    let ticks = match requested.to_ticks(index.timescale().get(), Rounding::Floor) {
         Some(ticks) => ticks,
         None if requested.is_negative() => i64::MIN,
         None => i64::MAX,
     };
-    index.on_screen(ticks)
+    index.on_screen(ticks).map(|frame| frame.pts)
 }
 
-/// Some presented frame lies in the window.
-fn window_holds_a_frame(
+fn check_choice(
     index: &FrameIndex,
-    timescale: u32,
+    samples: &[SampleInfo],
     requested: Time,
     tolerance: Tolerance,
-) -> bool {
-    (0..index.presented_count()).any(|position| {
-        index.frame(position).is_some_and(|frame| {
-            let (low, high) = tolerance.window(requested);
-            Time::new(frame.pts, timescale).is_some_and(|t| low <= t && t <= high)
-        })
-    })
-}
-
-fn check_plan(
-    index: &FrameIndex,
-    timescale: u32,
-    requested: Time,
-    tolerance: Tolerance,
-    decoder: Option<&DecoderPosition>,
-    chosen: &Plan,
+    choice: &Choice,
 ) {
-    let target = chosen.target;
+    let frame = choice.frame;
     assert_eq!(
-        index.frame(target.position),
-        Some(target),
-        "target is not a presented frame"
+        index.frame(frame.position),
+        Some(frame),
+        "not a presented frame"
     );
-    assert_eq!(index.position_of(target.sample), Some(target.position));
+    assert_eq!(index.position_of(frame.sample), Some(frame.position));
+    let shown = index.time_of(frame.pts);
+    let (low, high) = tolerance.window(requested);
+    let in_window = low <= shown && shown <= high;
+    let is_on_screen = on_screen(index, requested) == Some(frame.pts);
+    let first = index.frame(0).is_some_and(|f| f == frame);
+    let last = index.last_frame().is_some_and(|f| f == frame);
     assert!(
-        accepts(index, timescale, requested, tolerance, target),
-        "target at pts {} is outside the window of {requested} ± {tolerance:?}",
-        target.pts
+        in_window || is_on_screen || first || last,
+        "frame at {shown} is outside the window of {requested} ± {tolerance:?}"
     );
-    match chosen.start {
-        Start::Restart { from } => {
-            assert_eq!(
-                from,
-                index.random_access_at_or_before(target.sample).unwrap_or(0)
-            );
-            assert_eq!(chosen.cost, u64::from(target.sample - from) + 1);
-        }
-        Start::Continue => {
-            let running = decoder.unwrap_or_else(|| panic!("Continue without a running decoder"));
-            assert!(running.started_at <= target.sample);
-            assert!(running.last_output_pts.is_none_or(|last| last < target.pts));
-            assert_eq!(
-                chosen.cost,
-                u64::from((target.sample + 1).saturating_sub(running.next_sample))
-            );
+    let entry = choice.entry as usize;
+    assert!(entry <= frame.sample as usize, "entry after the frame");
+    assert!(
+        entry == 0 || (samples[entry].sync && index.is_random_access(choice.entry)),
+        "entry {entry} is not a random access point"
+    );
+    assert_eq!(choice.cost, u64::from(frame.sample - choice.entry) + 1);
+    if tolerance.is_exact() {
+        if let Some(pts) = on_screen(index, requested) {
+            assert_eq!(frame.pts, pts, "exact request missed the frame on screen");
         }
     }
 }
 
 fuzz_target!(|data: &[u8]| {
     let input = parse_planner(data);
-    let timescale = input.timescale;
+    let timescale = NonZeroU32::new(input.timescale).unwrap_or(NonZeroU32::MIN);
     let samples: Vec<SampleInfo> = input.samples.iter().map(RawSample::sample_info).collect();
-    let mut index = FrameIndex::new(&samples);
+    // Grown in two steps, as a lazily indexed container grows it.
+    let mut index = FrameIndex::new(&samples[..samples.len() / 2], timescale);
+    index.extend(&samples);
+    let whole = FrameIndex::new(&samples, timescale);
+    assert_eq!(index.presented_count(), whole.presented_count());
+    for position in 0..whole.presented_count() {
+        assert_eq!(
+            index.frame(position),
+            whole.frame(position),
+            "grown index differs"
+        );
+    }
     if let Err(problem) = index.sanity_check() {
         panic!("fresh index: {problem}");
     }
@@ -124,13 +101,7 @@ fuzz_target!(|data: &[u8]| {
     if let Err(problem) = index.sanity_check() {
         panic!("after demotions: {problem}");
     }
-    let decoder = input.position.map(|p| DecoderPosition {
-        started_at: p.started_at,
-        next_sample: p.next_sample,
-        last_output_pts: p.last_output_pts,
-    });
-
-    let mut requests = Vec::new();
+    let mut targets = Vec::new();
     for raw in &input.requests {
         let (Some(requested), Some(before), Some(after)) =
             (time(raw.time), time(raw.before), time(raw.after))
@@ -140,90 +111,48 @@ fuzz_target!(|data: &[u8]| {
         let Some(tolerance) = Tolerance::new(before, after) else {
             continue;
         };
-        requests.push((requested, tolerance));
-        let fresh = plan(&index, timescale, requested, tolerance, None);
-        match &fresh {
-            Ok(chosen) => check_plan(&index, timescale, requested, tolerance, None, chosen),
+        targets.push(Target::Time(requested, tolerance));
+        match choose(&index, requested, tolerance) {
+            Ok(choice) => check_choice(&index, &samples, requested, tolerance, &choice),
             Err(error) => {
                 assert_eq!(error.kind(), ErrorKind::OutOfRange, "{error}");
-                if timescale > 0 {
-                    assert!(
-                        !window_holds_a_frame(&index, timescale, requested, tolerance),
-                        "nothing planned for {requested} though a frame lies in its window"
-                    );
-                }
-            }
-        }
-        if tolerance.is_exact() && timescale > 0 {
-            if let Some(shown) = on_screen(&index, timescale, requested) {
-                let chosen = fresh
-                    .as_ref()
-                    .unwrap_or_else(|e| panic!("exact request failed: {e}"));
-                assert_eq!(
-                    chosen.target.pts, shown.pts,
-                    "exact request missed the frame on screen"
+                assert!(
+                    on_screen(&index, requested).is_none(),
+                    "nothing for a time on screen"
                 );
             }
         }
-        if let Some(running) = &decoder {
-            match plan(&index, timescale, requested, tolerance, Some(running)) {
-                Ok(chosen) => check_plan(
-                    &index,
-                    timescale,
-                    requested,
-                    tolerance,
-                    Some(running),
-                    &chosen,
-                ),
-                Err(error) => assert_eq!(error.kind(), ErrorKind::OutOfRange, "{error}"),
-            }
-        }
     }
-
-    let batch = plan_batch(&index, timescale, &requests);
-    assert_eq!(batch.assignments.len(), requests.len());
+    let planned = plan(&index, &targets);
+    assert_eq!(planned.assignments.len(), targets.len());
     assert!(
-        batch.jobs.windows(2).all(|w| w[0].start < w[1].start),
-        "jobs not ascending"
+        planned.runs.windows(2).all(|w| w[0].last < w[1].entry),
+        "runs overlap"
     );
-    for job in &batch.jobs {
-        assert!(!job.targets.is_empty(), "a job nobody needs");
-        assert!(job.start <= job.last);
-        assert!(job.targets.windows(2).all(|w| w[0].sample < w[1].sample));
-        assert_eq!(job.targets.last().map(|t| t.sample), Some(job.last));
-        for target in &job.targets {
-            assert_eq!(
-                index.random_access_at_or_before(target.sample).unwrap_or(0),
-                job.start
-            );
-        }
+    for run in &planned.runs {
+        assert!(!run.targets.is_empty(), "a run nobody needs");
+        assert!(run.entry <= run.targets[0].sample);
+        assert!(run.targets.windows(2).all(|w| w[0].sample < w[1].sample));
+        assert_eq!(run.targets.last().map(|t| t.sample), Some(run.last));
     }
-    for (&(requested, tolerance), assignment) in requests.iter().zip(&batch.assignments) {
-        let single = plan(&index, timescale, requested, tolerance, None);
-        assert_eq!(
-            assignment.is_ok(),
-            single.is_ok(),
-            "batch and single planning disagree"
-        );
-        let Ok(assignment) = assignment else {
+    for (target, assignment) in targets.iter().zip(&planned.assignments) {
+        let Target::Time(requested, tolerance) = *target else {
             continue;
         };
-        let job = &batch.jobs[assignment.job];
-        assert!(job.targets.contains(&assignment.target));
-        assert!(accepts(
-            &index,
-            timescale,
-            requested,
-            tolerance,
-            assignment.target
-        ));
-        if tolerance.is_exact() {
-            if let Ok(single) = single {
-                assert_eq!(
-                    single.target.pts, assignment.target.pts,
-                    "exact batch request"
-                );
-            }
+        let alone = choose(&index, requested, tolerance);
+        assert_eq!(
+            assignment.is_ok(),
+            alone.is_ok(),
+            "plan and choice disagree"
+        );
+        if let (Ok(assignment), Ok(alone)) = (assignment, alone) {
+            assert_eq!(
+                assignment.frame, alone.frame,
+                "the choice depends on the batch"
+            );
+            let run = &planned.runs[assignment.run];
+            assert!(run.entry <= alone.entry && alone.frame.sample <= run.last);
+            assert!(run.wants(alone.frame.sample));
         }
     }
 });

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use md5::{Digest, Md5};
 use stillframe::{Asset, Frame, GeneratorOptions, ImageGenerator, Time, Tolerance};
-use stillframe_seek::{plan, FrameIndex};
+use stillframe_seek::{choose, FrameIndex};
 
 /// A file in `tests/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
@@ -152,13 +152,11 @@ pub fn assert_timestamps_match(name: &str) {
 pub fn assert_planner_matches(name: &str) {
     let asset = indexed(name);
     let track = asset.first_video_track().unwrap().clone();
-    let index = FrameIndex::new(asset.samples(track.index).unwrap());
+    let index = FrameIndex::new(asset.samples(track.index).unwrap(), track.timescale);
     index.sanity_check().unwrap();
-    let timescale = track.timescale.get();
     let frames = reference(name).frames;
     let exact = |t: Time| {
-        plan(&index, timescale, t, Tolerance::ZERO, None)
-            .map(|p| Time::from_ticks(p.target.pts, track.timescale))
+        choose(&index, t, Tolerance::ZERO).map(|p| Time::from_ticks(p.frame.pts, track.timescale))
     };
     let epsilon = Time::new(1, 1_000_000).unwrap();
     for (i, frame) in frames.iter().enumerate() {

@@ -53,7 +53,7 @@ impl<'a> BitReader<'a> {
 
     /// True when the next bit starts a byte.
     pub fn is_byte_aligned(&self) -> bool {
-        self.position % 8 == 0
+        self.position.is_multiple_of(8)
     }
 
     /// One bit (`u(1)`, AV1's `f(1)`).

@@ -51,6 +51,14 @@ pub enum Error {
         /// Where the last frame ends.
         end: Time,
     },
+    /// A requested frame number lies past the track's last frame.
+    #[error("no frame number {frame} (the track has {frames} frames, numbered from 0)")]
+    NoSuchFrame {
+        /// The frame number asked for, in presentation order from 0.
+        frame: u64,
+        /// How many frames the track shows.
+        frames: u64,
+    },
     /// Reading the input or writing an output failed.
     #[error("I/O error {context}: {source}")]
     Io {
@@ -96,7 +104,7 @@ pub enum ErrorKind {
     Limit,
     /// See [`Error::Truncated`].
     Truncated,
-    /// See [`Error::OutOfRange`].
+    /// See [`Error::OutOfRange`] and [`Error::NoSuchFrame`].
     OutOfRange,
     /// See [`Error::Io`].
     Io,
@@ -133,7 +141,7 @@ impl Error {
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Limit { .. } => ErrorKind::Limit,
             Error::Truncated { .. } => ErrorKind::Truncated,
-            Error::OutOfRange { .. } => ErrorKind::OutOfRange,
+            Error::OutOfRange { .. } | Error::NoSuchFrame { .. } => ErrorKind::OutOfRange,
             Error::Io { .. } => ErrorKind::Io,
             Error::Codec { .. } => ErrorKind::Codec,
             Error::Cancelled => ErrorKind::Cancelled,

@@ -38,6 +38,9 @@ mod budget;
 mod decoder;
 
 pub use budget::decoder_bytes;
+
+/// The library decoding the pictures in this build: `"rust_h264"` or `"OpenH264"`.
+pub const BACKEND: &str = <backend::Selected as backend::Backend>::NAME;
 pub use decoder::{check_supported, inspect, H264Decoder};
 // The H.264 syntax lives in `stillframe-bitstream`, shared with the raw-stream demuxer.
 pub use stillframe_bitstream::framing::{split_annex_b, split_nal_units, write_annex_b};

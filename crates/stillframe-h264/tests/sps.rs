@@ -8,7 +8,9 @@ mod common;
 use common::first_sps;
 use proptest::prelude::*;
 use stillframe_core::{ChromaFormat, ColourDescription, Crop, ErrorKind, PixelAspect};
-use stillframe_h264::{check_supported, parse_avcc, parse_sps, split_nal_units, PicOrderCnt, Sps};
+use stillframe_h264::{
+    check_supported, parse_avcc, parse_sps, split_nal_units, PicOrderCnt, Sps, BACKEND,
+};
 
 fn sps(stem: &str) -> Sps {
     parse_sps(&first_sps(stem)).unwrap()
@@ -156,8 +158,11 @@ fn high_422_crops_in_units_of_2x1() {
     assert_eq!(sps.crop_unit(), (2, 1));
     assert_eq!(sps.visible_size(), (170, 130));
     match check_supported(&sps) {
-        Err(error) => assert!(cfg!(feature = "openh264") && error.to_string().contains("4:2:2")),
-        Ok(()) => assert!(!cfg!(feature = "openh264")),
+        Err(error) => {
+            assert_eq!(BACKEND, "OpenH264", "{error}");
+            assert!(error.to_string().contains("4:2:2"), "{error}");
+        }
+        Ok(()) => assert_eq!(BACKEND, "rust_h264"),
     }
 }
 
@@ -198,10 +203,10 @@ fn interlaced_counts_map_units_as_field_rows() {
     assert!(sps.vui.as_ref().unwrap().pic_struct_present);
     match check_supported(&sps) {
         Err(error) => {
-            assert!(cfg!(feature = "openh264"), "{error}");
+            assert_eq!(BACKEND, "OpenH264", "{error}");
             assert!(error.to_string().contains("interlaced (MBAFF"), "{error}");
         }
-        Ok(()) => assert!(!cfg!(feature = "openh264")),
+        Ok(()) => assert_eq!(BACKEND, "rust_h264"),
     }
 }
 
@@ -471,10 +476,10 @@ fn lossless_and_cropped_monochrome_are_unsupported() {
     // OpenH264 crops monochrome in 4:2:0 units (twice too much); rust_h264 does not.
     match check_supported(&sps) {
         Err(error) => {
-            assert!(cfg!(feature = "openh264"), "{error}");
+            assert_eq!(BACKEND, "OpenH264", "{error}");
             assert!(error.to_string().contains("monochrome"), "{error}");
         }
-        Ok(()) => assert!(!cfg!(feature = "openh264")),
+        Ok(()) => assert_eq!(BACKEND, "rust_h264"),
     }
 }
 

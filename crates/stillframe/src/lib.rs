@@ -33,26 +33,26 @@
 
 mod asset;
 mod asynchronous;
-mod batch;
 mod chroma;
 mod codecs;
 mod convert;
+mod engine;
 mod generator;
 mod options;
 mod render;
 mod resize;
-mod session;
+mod results;
+mod source;
 mod tonemap;
 
 pub use asset::{Asset, AssetInfo, TrackSummary};
-pub use asynchronous::{ImageFuture, ImageStream};
+pub use asynchronous::{ImageFuture, ImageStream, STREAM_LOOKAHEAD};
 pub use codecs::live_decoders;
-pub use generator::{
-    BatchHandle, BatchItem, GeneratedFrame, GeneratedImage, GenerationResult, ImageGenerator,
-};
+pub use generator::{BatchHandle, ImageGenerator};
 pub use options::{ApertureMode, DynamicRangePolicy, GeneratorOptions, MaximumSize, OutputFormat};
 pub use render::{convert, RenderSettings, RenderedImage};
 pub use resize::resize_image;
+pub use results::{BatchItem, GeneratedFrame, GeneratedImage, GenerationResult};
 pub use stillframe_core::{
     ChromaFormat, CleanAperture, Codec, CodedFormat, ColourDescription, ContainerKind, Error,
     ErrorKind, Fraction, Frame, Limits, Orientation, PixelAspect, Plane, Result, Time, Tolerance,

@@ -193,6 +193,7 @@ pub enum DynamicRangePolicy {
 /// | `output_format` | — (a `CGImage`) | 8-bit RGB |
 /// | `threads` | — | 0: one worker per available core |
 /// | `limits` | — | [`Limits::default`] |
+/// | `track` | — (the asset's track is chosen when making the generator) | first video track |
 ///
 /// ```
 /// use stillframe::{GeneratorOptions, Tolerance};
@@ -216,8 +217,11 @@ pub struct GeneratorOptions {
     /// Worker threads a batch decodes groups of pictures on, each with its own
     /// decoder; 0 means one per available core.
     pub threads: usize,
-    /// Resource bounds for reading the file.
+    /// Resource bounds for reading the file, decoding and rendering.
     pub limits: Limits,
+    /// Which track images come from (its index among the file's tracks, as
+    /// [`crate::AssetInfo::tracks`] lists them); `None` for the first video track.
+    pub track: Option<usize>,
 }
 
 impl GeneratorOptions {

@@ -43,6 +43,8 @@ pub struct RenderSettings {
     pub output_format: OutputFormat,
     /// Tone-map HDR or keep it.
     pub dynamic_range_policy: DynamicRangePolicy,
+    /// Bounds on the image: [`Limits::max_output_pixels`] (the generator's limits).
+    pub limits: Limits,
 }
 
 impl Default for RenderSettings {
@@ -55,6 +57,7 @@ impl Default for RenderSettings {
             maximum_size: MaximumSize::UNBOUNDED,
             output_format: OutputFormat::default(),
             dynamic_range_policy: DynamicRangePolicy::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -93,6 +96,7 @@ impl RenderSettings {
             maximum_size: options.maximum_size,
             output_format: options.output_format,
             dynamic_range_policy: options.dynamic_range_policy,
+            limits: options.limits,
         }
     }
 
@@ -167,7 +171,8 @@ pub struct RenderedImage {
 /// (`benches/convert.rs`).
 ///
 /// Fails with [`stillframe_core::Error::Limit`] when the image would be larger than
-/// [`Limits::default`]'s `max_pixels` (a pixel aspect of 65535:1, say).
+/// `settings.limits.max_output_pixels` (a pixel aspect of 21845:1 makes a small
+/// picture gigapixels wide).
 ///
 /// ```no_run
 /// use stillframe::{GeneratorOptions, ImageGenerator, Time};
@@ -188,10 +193,11 @@ pub fn convert(frame: &Frame, settings: &RenderSettings) -> Result<RenderedImage
         settings.dynamic_range_policy,
     );
     let (_, (target_width, target_height), crop) = settings.geometry(frame.width, frame.height);
-    // A hostile pixel aspect (65535:1 in an H.264 VUI, or one implied by an MP4 tkhd
-    // size) stretches even a tiny picture past any memory; an image is held to the
-    // pictures the default limits let a decoder make.
-    Limits::default().check_pixels(target_width, target_height)?;
+    // A hostile pixel aspect (65535:1 in an H.264 VUI, 21845:1 in a pasp, or one
+    // implied by an MP4 tkhd size) stretches even a tiny picture past any memory.
+    settings
+        .limits
+        .check_output_pixels(u64::from(target_width), u64::from(target_height))?;
     let converted = convert_planes(frame, &conversion)?;
     let scaled = crop_and_scale(converted, crop, target_width, target_height)?;
     let upright = orient(scaled, settings.orientation);
