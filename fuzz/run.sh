@@ -15,7 +15,7 @@
 #                                   # the long run: 10M executions or 4 h per target
 #
 # Environment:
-#   FUZZ_TARGETS      targets to run (default: all seven)
+#   FUZZ_TARGETS      targets to run (default: all of them)
 #   FUZZ_JOBS         parallel libFuzzer processes per target (default 1)
 #   FUZZ_RUNS         stop a target after this many executions (default: time only)
 #   FUZZ_TIMEOUT      seconds one input may take before it counts as a hang (default 10)
@@ -37,7 +37,7 @@ set -uo pipefail
 fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$fuzz_dir")"
 seconds="${1:-60}"
-targets=(${FUZZ_TARGETS:-mp4_demux mkv_demux h264_packets av1_packets planner time_parse grab_any})
+targets=(${FUZZ_TARGETS:-mp4_demux mkv_demux raw_demux h264_packets av1_packets planner time_parse grab_any})
 jobs="${FUZZ_JOBS:-1}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 case "$sanitizer" in
@@ -109,7 +109,7 @@ export LSAN_OPTIONS="suppressions=$fuzz_dir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTI
 max_len_for() {
   case "$1" in
     h264_packets | av1_packets) echo 16384 ;;
-    grab_any) echo 131072 ;;
+    grab_any | raw_demux) echo 131072 ;;
     *) echo "" ;;
   esac
 }
@@ -118,6 +118,7 @@ dict_for() {
   case "$1" in
     mp4_demux) echo mp4 ;;
     mkv_demux) echo mkv ;;
+    raw_demux) echo raw ;;
     h264_packets) echo h264 ;;
     av1_packets) echo av1 ;;
     grab_any) echo container ;;

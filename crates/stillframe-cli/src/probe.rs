@@ -56,6 +56,13 @@ struct TrackJson {
     dynamic_range: Option<&'static str>,
     /// The size `grab` makes in each aperture mode, upright (rotation applied).
     display_size: Option<DisplaySizes>,
+    /// The nominal frame rate `[numerator, denominator]` where the file states one its
+    /// timestamps were made by (raw streams).
+    frame_rate: Option<[u32; 2]>,
+    /// Where `frame_rate` came from: `bitstream`, `container` or `default` (25 fps).
+    frame_rate_source: Option<&'static str>,
+    /// Why this track cannot be decoded here, when it cannot.
+    unsupported: Option<String>,
 }
 
 /// A colour description (ITU-T H.273 code points; 2 = unspecified).
@@ -155,6 +162,11 @@ impl From<&TrackSummary> for TrackJson {
             colour: None,
             dynamic_range: None,
             display_size: None,
+            frame_rate: track
+                .frame_rate
+                .map(|rate| [rate.numerator, rate.denominator]),
+            frame_rate_source: track.frame_rate.map(|rate| rate.source.name()),
+            unsupported: track.unsupported.clone(),
         }
     }
 }
@@ -204,6 +216,14 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, stillframe::Error> {
             line += &format!(", {} {}-bit", format.profile, format.bit_depth);
         }
         line += &format!(", {} frames ({} keyframes)", json.frames, json.keyframes);
+        if let Some(rate) = track.frame_rate {
+            line += &format!(
+                ", {}/{} fps ({})",
+                rate.numerator,
+                rate.denominator,
+                rate.source.name()
+            );
+        }
         if track.kind == TrackKind::Video {
             if track.orientation.rotation != 0 || track.orientation.mirrored {
                 line += &format!(
@@ -240,6 +260,9 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, stillframe::Error> {
             if let Some(sizes) = &json.display_size {
                 line += &format!(", shown {}x{}", sizes.clean[0], sizes.clean[1]);
             }
+        }
+        if let Some(reason) = &track.unsupported {
+            line += &format!(" — cannot be decoded here: {reason}");
         }
         println!("{line}");
     }

@@ -25,6 +25,6 @@ pub use time::{ParseTimeError, Rounding, Time};
 pub use tolerance::Tolerance;
 pub use track::{
     ChromaFormat, CleanAperture, Codec, CodedFormat, ColourDescription, ContainerKind, Crop,
-    Fraction, Orientation, PixelAspect, TrackInfo, TrackKind, VideoInfo,
+    Fraction, FrameRate, Orientation, PixelAspect, RateSource, TrackInfo, TrackKind, VideoInfo,
 };
 pub use traits::{Demuxer, PacketInspector, PacketKind, VideoDecoder};

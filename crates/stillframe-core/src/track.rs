@@ -51,6 +51,40 @@ impl ContainerKind {
     }
 }
 
+/// A nominal frame rate, `numerator / denominator` frames a second, and where it
+/// came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FrameRate {
+    /// Frames per `denominator` seconds.
+    pub numerator: u32,
+    /// Seconds per `numerator` frames.
+    pub denominator: u32,
+    /// Who says so.
+    pub source: RateSource,
+}
+
+/// Where a [`FrameRate`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RateSource {
+    /// The bitstream states it: H.264/HEVC VUI timing, AV1 `timing_info`.
+    Bitstream,
+    /// The container states it (an IVF time base, a Matroska default duration).
+    Container,
+    /// Nothing states it: 25 frames a second, as ffmpeg assumes for raw streams.
+    Default,
+}
+
+impl RateSource {
+    /// `bitstream`, `container` or `default`, as `stillframe probe` prints it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            RateSource::Bitstream => "bitstream",
+            RateSource::Container => "container",
+            RateSource::Default => "default",
+        }
+    }
+}
+
 /// What a track carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TrackKind {

@@ -1,6 +1,8 @@
 //! The two seams of the stack: containers give samples, codecs turn them into frames.
 
-use crate::{CodedFormat, ContainerKind, Frame, Packet, Result, SampleInfo, Time, TrackInfo};
+use crate::{
+    CodedFormat, ContainerKind, Frame, FrameRate, Packet, Result, SampleInfo, Time, TrackInfo,
+};
 
 /// A container reader: tracks, a per-track sample index, and sample bytes on demand.
 ///
@@ -49,6 +51,14 @@ pub trait Demuxer: Send {
 
     /// Reads the bytes of sample `sample` (decode-order index) of track `track`.
     fn read_sample(&mut self, track: usize, sample: u32) -> Result<Packet>;
+
+    /// The nominal frame rate of `track` where the file states one by which its
+    /// timestamps were made (raw streams, whose timestamps are frame numbers at a
+    /// rate); `None` where timestamps are stored per sample.
+    fn frame_rate(&self, track: usize) -> Option<FrameRate> {
+        let _ = track;
+        None
+    }
 }
 
 /// What one packet's bitstream says, for planning: read by a

@@ -598,6 +598,55 @@ pub fn inspect(track: &TrackInfo, limits: &Limits) -> Result<CodedFormat> {
     Ok(sps.coded_format())
 }
 
+/// The first SPS of `track`: from its `avcC`, else from `first_sample` (a track
+/// whose parameter sets come in-band, such as a raw Annex B stream); `None` when
+/// neither holds one.
+fn first_sps(track: &TrackInfo, first_sample: Option<&[u8]>) -> Result<Option<Sps>> {
+    let mut nal_length_size = DEFAULT_NAL_LENGTH_SIZE;
+    if !track.codec_config.is_empty() {
+        let config = parse_avcc(&track.codec_config)?;
+        if let Some(nal) = config.sps.first() {
+            return parse_sps(nal).map(Some);
+        }
+        nal_length_size = config.nal_length_size;
+    }
+    let Some(sample) = first_sample else {
+        return Ok(None);
+    };
+    let units = split_nal_units(sample, nal_length_size)?;
+    units
+        .iter()
+        .find(|unit| nal_type(unit) == Some(NAL_SPS))
+        .map(|unit| parse_sps(unit))
+        .transpose()
+}
+
+/// What `track` says about its pictures, reading the SPS from `first_sample` when
+/// the `avcC` has none ([`inspect`] otherwise).
+pub fn inspect_with_sample(
+    track: &TrackInfo,
+    first_sample: &[u8],
+    limits: &Limits,
+) -> Result<CodedFormat> {
+    match first_sps(track, Some(first_sample))? {
+        Some(sps) => {
+            let (width, height) = sps.coded_size();
+            limits.check_pixels(width, height)?;
+            Ok(sps.coded_format())
+        }
+        None => Ok(provisional_format(track)),
+    }
+}
+
+/// Why the compiled-in backend cannot decode `track` (its `avcC` SPS, else the one
+/// in `first_sample`), or `Ok` when it can, or when no SPS is at hand to tell.
+pub fn check_track(track: &TrackInfo, first_sample: Option<&[u8]>) -> Result<()> {
+    match first_sps(track, first_sample)? {
+        Some(sps) => check_supported(&sps),
+        None => Ok(()),
+    }
+}
+
 /// Fails with [`Error::Unsupported`] naming the feature when the compiled-in backend
 /// cannot decode pictures coded with `sps` (rust_h264: 4:4:4, lossless coding, bit
 /// depths other than 8 and 10). `stillframe probe` uses it to say so per track.

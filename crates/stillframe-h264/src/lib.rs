@@ -41,7 +41,7 @@ pub use budget::decoder_bytes;
 
 /// The library decoding the pictures in this build: `"rust_h264"` or `"OpenH264"`.
 pub const BACKEND: &str = <backend::Selected as backend::Backend>::NAME;
-pub use decoder::{check_supported, inspect, H264Decoder};
+pub use decoder::{check_supported, check_track, inspect, inspect_with_sample, H264Decoder};
 // The H.264 syntax lives in `stillframe-bitstream`, shared with the raw-stream demuxer.
 pub use stillframe_bitstream::framing::{split_annex_b, split_nal_units, write_annex_b};
 pub use stillframe_bitstream::h264::{

@@ -5,8 +5,8 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use stillframe_core::{
-    Codec, CodedFormat, ContainerKind, Demuxer, Error, Limits, Orientation, PixelAspect, Result,
-    SampleInfo, Time, TrackInfo, TrackKind,
+    Codec, CodedFormat, ContainerKind, Demuxer, Error, FrameRate, Limits, Orientation, PixelAspect,
+    Result, SampleInfo, Time, TrackInfo, TrackKind,
 };
 
 use crate::codecs;
@@ -60,6 +60,12 @@ pub struct TrackSummary {
     pub pixel_aspect: PixelAspect,
     /// Video only: what the codec configuration says, when it could be read.
     pub format: Option<CodedFormat>,
+    /// The nominal frame rate where the file states one its timestamps were made
+    /// by (raw streams: the bitstream's timing, an IVF time base, or 25 fps).
+    pub frame_rate: Option<FrameRate>,
+    /// Video only: why this track cannot be decoded here (its codec, or a profile or
+    /// feature such as H.264 4:4:4), when it cannot.
+    pub unsupported: Option<String>,
 }
 
 impl Asset {
@@ -91,7 +97,8 @@ impl Asset {
         limits: Limits,
     ) -> Result<Asset> {
         let demuxer = open_demuxer(reader, limits)?;
-        let info = describe(demuxer.as_ref(), &limits);
+        let mut demuxer = demuxer;
+        let info = describe(demuxer.as_mut(), &limits);
         Ok(Asset {
             demuxer,
             limits,
@@ -109,7 +116,7 @@ impl Asset {
             changed |= self.demuxer.samples(track)?.len() != before;
         }
         if changed {
-            self.info = describe(self.demuxer.as_ref(), &self.limits);
+            self.info = describe(self.demuxer.as_mut(), &self.limits);
         }
         Ok(())
     }
@@ -140,23 +147,48 @@ impl Asset {
     }
 }
 
-/// Picks the container by its first bytes, so a misnamed file still opens.
+/// Picks the container by its first bytes, so a misnamed file still opens: an
+/// EBML header is Matroska or WebM, a raw elementary stream is told by its content
+/// ([`stillframe_raw::probe`]), anything else is read as MP4/MOV.
 fn open_demuxer<R: Read + Seek + Send + 'static>(
     mut reader: R,
     limits: Limits,
 ) -> Result<Box<dyn Demuxer>> {
-    let mut magic = [0u8; 4];
-    let read = read_up_to(&mut reader, &mut magic)?;
-    reader.seek(SeekFrom::Start(0))?;
+    // The container magic numbers need 8 bytes; only a file that has neither is
+    // read further for the raw-stream probe, so opening MP4 or Matroska costs no
+    // extra read.
+    let mut head = [0u8; 8];
+    let read = read_up_to(&mut reader, &mut head)?;
     if read == 0 {
         return Err(Error::malformed("file", "the file is empty"));
     }
-    if read == 4 && magic == [0x1A, 0x45, 0xDF, 0xA3] {
-        // An EBML header: Matroska or WebM (the demuxer checks the DocType).
+    let head = &head[..read];
+    if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        reader.seek(SeekFrom::Start(0))?;
+        // The DocType (matroska or webm) is the demuxer's to check.
         return Ok(Box::new(stillframe_mkv::MkvDemuxer::open(reader, limits)?));
     }
+    let mp4_box = head
+        .get(4..8)
+        .is_some_and(|kind| MP4_TOP_LEVEL.contains(&kind));
+    if !mp4_box {
+        let mut window = vec![0u8; stillframe_raw::PROBE_BYTES];
+        window[..read].copy_from_slice(head);
+        let more = read_up_to(&mut reader, &mut window[read..])?;
+        window.truncate(read + more);
+        reader.seek(SeekFrom::Start(0))?;
+        if stillframe_raw::probe(&window).is_some() {
+            return Ok(Box::new(stillframe_raw::RawDemuxer::open(reader, limits)?));
+        }
+    }
+    reader.seek(SeekFrom::Start(0))?;
     Ok(Box::new(stillframe_mp4::Mp4Demuxer::open(reader, limits)?))
 }
+
+/// Box types an MP4 or QuickTime file starts with.
+const MP4_TOP_LEVEL: [&[u8]; 7] = [
+    b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot",
+];
 
 fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize> {
     let mut filled = 0;
@@ -171,16 +203,27 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize> {
     Ok(filled)
 }
 
-fn describe(demuxer: &dyn Demuxer, limits: &Limits) -> AssetInfo {
-    let tracks = demuxer
-        .tracks()
+fn describe(demuxer: &mut dyn Demuxer, limits: &Limits) -> AssetInfo {
+    let tracks: Vec<TrackInfo> = demuxer.tracks().to_vec();
+    let tracks = tracks
         .iter()
         .map(|track| {
-            let samples = demuxer.samples(track.index).unwrap_or(&[]);
-            let format = match track.kind {
-                TrackKind::Video => codecs::inspect(track, limits).ok(),
+            // Parameter sets that come in-band (raw streams, avc3) are read from the
+            // first sample.
+            let first = match track.kind {
+                TrackKind::Video if !demuxer.samples(track.index).unwrap_or(&[]).is_empty() => {
+                    demuxer.read_sample(track.index, 0).ok()
+                }
                 _ => None,
             };
+            let (format, unsupported) = match track.kind {
+                TrackKind::Video => (
+                    codecs::inspect(track, limits, first.as_ref()).ok(),
+                    codecs::unsupported(track, first.as_ref()).map(|e| e.to_string()),
+                ),
+                _ => (None, None),
+            };
+            let samples = demuxer.samples(track.index).unwrap_or(&[]);
             let video = track.video.as_ref();
             TrackSummary {
                 index: track.index,
@@ -198,6 +241,8 @@ fn describe(demuxer: &dyn Demuxer, limits: &Limits) -> AssetInfo {
                     .or_else(|| format.as_ref().and_then(|f| f.pixel_aspect))
                     .unwrap_or(PixelAspect::SQUARE),
                 format,
+                frame_rate: demuxer.frame_rate(track.index),
+                unsupported,
             }
         })
         .collect();

@@ -23,13 +23,34 @@ pub(crate) fn create_inspector(track: &TrackInfo) -> Result<Box<dyn PacketInspec
     stillframe_bitstream::inspector_for(track)
 }
 
-/// What the codec configuration of `track` says, without decoding anything.
-pub(crate) fn inspect(track: &TrackInfo, limits: &Limits) -> Result<CodedFormat> {
-    match &track.codec {
-        Codec::H264 => stillframe_h264::inspect(track, limits),
-        Codec::Av1 => stillframe_av1::inspect(track, limits),
-        other => Err(Error::unsupported(format!("{} video", other.name()))),
+/// What the codec configuration of `track` says, without decoding anything; where
+/// the configuration holds no parameter sets, what `first` (its first packet) says.
+pub(crate) fn inspect(
+    track: &TrackInfo,
+    limits: &Limits,
+    first: Option<&Packet>,
+) -> Result<CodedFormat> {
+    match (&track.codec, first) {
+        (Codec::H264, Some(first)) => {
+            stillframe_h264::inspect_with_sample(track, &first.data, limits)
+        }
+        (Codec::H264, None) => stillframe_h264::inspect(track, limits),
+        (Codec::Av1, _) => stillframe_av1::inspect(track, limits),
+        (other, _) => Err(Error::unsupported(format!("{} video", other.name()))),
     }
+}
+
+/// Why `track` cannot be decoded here, if it cannot: its codec, or a profile or
+/// feature the decoder refuses (`stillframe probe` says so per track).
+pub(crate) fn unsupported(track: &TrackInfo, first: Option<&Packet>) -> Option<Error> {
+    let checked = match &track.codec {
+        Codec::H264 => stillframe_h264::check_track(track, first.map(|p| p.data.as_slice())),
+        Codec::Av1 => Ok(()),
+        other => Err(Error::unsupported(format!("{} video", other.name()))),
+    };
+    checked
+        .err()
+        .filter(|error| error.kind() == stillframe_core::ErrorKind::Unsupported)
 }
 
 static LIVE_DECODERS: AtomicUsize = AtomicUsize::new(0);

@@ -48,7 +48,11 @@ pub fn exercise_demuxer(demuxer: &mut dyn Demuxer) {
                 break;
             }
         }
-        let index = FrameIndex::new(&known);
+        let timescale = demuxer
+            .tracks()
+            .get(track)
+            .map_or(std::num::NonZeroU32::MIN, |info| info.timescale);
+        let index = FrameIndex::new(&known, timescale);
         if let Err(problem) = index.sanity_check() {
             panic!("frame index of track {track}: {problem}");
         }

@@ -1,8 +1,9 @@
 //! Writes seed inputs for every fuzz target from media files.
 //!
 //! `seed OUT DIR...` walks each DIR (recursively) and writes into `OUT/<target>/`:
-//! - `mp4_demux`, `mkv_demux`: the MP4/MOV and Matroska/WebM files themselves (up to
-//!   1 MiB each);
+//! - `mp4_demux`, `mkv_demux`, `raw_demux`: the MP4/MOV, Matroska/WebM and raw
+//!   elementary stream (`.264`, `.265`, `.ivf`, `.obu`) files themselves (up to 1 MiB
+//!   each);
 //! - `grab_any`: the same files behind a few sets of generator settings;
 //! - `h264_packets`, `av1_packets`: the first packets of each file's video track, in
 //!   the packet-stream layout with the file's `avcC`/`av1C` (and raw `.h264` Annex B
@@ -32,9 +33,10 @@ const MAX_SEED_PACKETS: usize = 24;
 /// Packet bytes taken from one file.
 const MAX_SEED_PACKET_BYTES: usize = 256 << 10;
 
-const TARGETS: [&str; 7] = [
+const TARGETS: [&str; 8] = [
     "mp4_demux",
     "mkv_demux",
+    "raw_demux",
     "h264_packets",
     "av1_packets",
     "planner",
@@ -99,6 +101,8 @@ enum Kind {
     Mkv,
     AnnexB,
     Ivf,
+    /// Raw streams only the raw demuxer and the pipeline take whole (HEVC, AV1 OBU).
+    Raw,
 }
 
 impl Seeds {
@@ -119,8 +123,9 @@ impl Seeds {
         let kind = match extension.as_str() {
             "mp4" | "mov" | "m4v" | "m4s" | "m4a" | "3gp" => Kind::Mp4,
             "mkv" | "webm" | "mka" => Kind::Mkv,
-            "h264" | "264" => Kind::AnnexB,
+            "h264" | "264" | "jsv" => Kind::AnnexB,
             "ivf" => Kind::Ivf,
+            "h265" | "265" | "hevc" | "obu" => Kind::Raw,
             _ => return,
         };
         let Ok(metadata) = std::fs::metadata(path) else {
@@ -135,7 +140,18 @@ impl Seeds {
             .and_then(OsStr::to_str)
             .unwrap_or("file")
             .replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', "_");
+        if matches!(kind, Kind::AnnexB | Kind::Ivf | Kind::Raw) && metadata.len() <= MAX_FILE_BYTES {
+            self.write("raw_demux", &stem, &bytes);
+            for (variant, parameters) in grab_variants().iter().enumerate() {
+                self.write(
+                    "grab_any",
+                    &format!("{stem}.{variant}"),
+                    &write_grab(parameters, &bytes),
+                );
+            }
+        }
         match kind {
+            Kind::Raw => return,
             Kind::AnnexB => {
                 let packets = annex_b_packets(&bytes);
                 self.write(
