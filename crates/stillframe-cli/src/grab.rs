@@ -1,5 +1,6 @@
 //! `stillframe grab`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -128,21 +129,30 @@ pub fn run(args: &GrabArgs) -> Result<ExitCode, Error> {
             args.output
         )));
     }
-    // Several times go through the batch planner: each group of pictures decoded once.
-    let results = if times.len() == 1 {
-        vec![generator.image_at(times[0])]
-    } else {
-        generator.images_at(&times)
-    };
+    // One batch: each group of pictures decoded once. Each image is written as it
+    // arrives, so memory stays flat however many are asked for; the workers wait
+    // when the writer falls behind. Lines are printed in request order.
+    let (sender, arrivals) = std::sync::mpsc::sync_channel(IMAGES_IN_FLIGHT);
+    let batch = generator.generate_images(times.iter().copied(), move |item| {
+        // The receiver lives until the batch ends.
+        let _ = sender.send(item);
+    });
     let mut all_succeeded = true;
-    for (index, (&requested, result)) in times.iter().zip(results).enumerate() {
-        let path = args.output.replace("{i}", &index.to_string());
-        let outcome = result.and_then(|made| {
+    let mut waiting: BTreeMap<usize, (Time, String, Result<Time, Error>)> = BTreeMap::new();
+    let mut next = 0;
+    for item in arrivals {
+        let path = args.output.replace("{i}", &item.index.to_string());
+        let outcome = item.outcome.and_then(|made| {
             save(&made.image, Path::new(&path), format, args.quality).map(|()| made.actual)
         });
         all_succeeded &= outcome.is_ok();
-        report(args.json, index, requested, &path, outcome);
+        waiting.insert(item.index, (item.requested, path, outcome));
+        while let Some((requested, path, outcome)) = waiting.remove(&next) {
+            report(args.json, next, requested, &path, outcome);
+            next += 1;
+        }
     }
+    batch.wait();
     Ok(if all_succeeded {
         ExitCode::SUCCESS
     } else {
@@ -150,14 +160,19 @@ pub fn run(args: &GrabArgs) -> Result<ExitCode, Error> {
     })
 }
 
-/// The --at times, then one per --every interval from 0 up to the end of the file.
+/// Images decoded but not yet written: the workers wait beyond this.
+const IMAGES_IN_FLIGHT: usize = 4;
+
+/// The --at times, then one per --every interval over the track's presentation span
+/// (its first frame to the end of its last): what the frames say, not a duration a
+/// container may state wrongly (0, or "unknown" read as 27 hours).
 fn requested_times(args: &GrabArgs, generator: &ImageGenerator) -> Result<Vec<Time>, Error> {
     let mut times = args.at.clone();
     if let Some(step) = args.every {
-        let end = generator.asset_info().duration.ok_or_else(|| {
-            Error::unsupported("--every needs the file's duration, which it does not state")
-        })?;
-        let mut at = Time::ZERO;
+        let Some((start, end)) = generator.presentation_span()? else {
+            return Ok(times);
+        };
+        let mut at = start;
         while at < end {
             times.push(at);
             at = at

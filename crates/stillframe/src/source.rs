@@ -8,7 +8,7 @@ use stillframe_core::{
     CodedFormat, Demuxer, Error, Limits, Packet, PacketInspector, Result, Time, TrackInfo,
     VideoDecoder, VideoInfo,
 };
-use stillframe_seek::{plan, Assignment, FrameIndex, Plan, Target};
+use stillframe_seek::{plan, FrameIndex, Plan, Target};
 
 use crate::codecs;
 
@@ -175,60 +175,89 @@ impl Source {
         }
         loop {
             let planned = plan(&state.index, targets);
-            match self.confirm_entries(&mut state.index, &planned) {
-                Ok(true) => {
-                    return with_failures(planned, failed);
-                }
-                Ok(false) => continue,
-                Err(error) => {
-                    // Without a readable entry point nothing can be planned: every
-                    // request not failed already gets the reason.
-                    let assignments = failed
-                        .into_iter()
-                        .map(|own| Err(own.unwrap_or_else(|| error.clone())))
-                        .collect();
-                    return Plan {
-                        runs: Vec::new(),
-                        assignments,
-                    };
-                }
+            if let Some(unreadable) = self.confirm_entries(&mut state.index, &planned) {
+                return without_runs(planned, failed, &unreadable);
             }
         }
     }
 
     /// Checks every run's entry point with the inspector; demotes those that are
-    /// not. True when all held.
-    fn confirm_entries(&self, index: &mut FrameIndex, planned: &Plan) -> Result<bool> {
+    /// not. `None` when one was demoted (plan again), else the runs whose entry
+    /// could not be read, with why.
+    fn confirm_entries(
+        &self,
+        index: &mut FrameIndex,
+        planned: &Plan,
+    ) -> Option<Vec<(usize, Error)>> {
         let mut held = true;
-        for run in &planned.runs {
+        let mut unreadable = Vec::new();
+        for (number, run) in planned.runs.iter().enumerate() {
             if index.is_confirmed(run.entry) {
                 continue;
             }
-            let packet = self.read(run.entry)?;
-            let inspector = self.inspector.as_ref().map_err(Clone::clone)?;
-            if inspector.inspect(&packet).random_access {
-                index.confirm(run.entry);
-            } else {
-                log::debug!(
-                    "sample {} is marked sync but is not a random access point",
-                    run.entry
-                );
-                index.demote(run.entry);
-                held = false;
+            let inspected = self.read(run.entry).and_then(|packet| {
+                let inspector = self.inspector.as_ref().map_err(Clone::clone)?;
+                Ok(inspector.inspect(&packet).random_access)
+            });
+            match inspected {
+                Ok(true) => index.confirm(run.entry),
+                Ok(false) => {
+                    log::debug!(
+                        "sample {} is marked sync but is not a random access point",
+                        run.entry
+                    );
+                    index.demote(run.entry);
+                    held = false;
+                }
+                // That run's requests fail alone (a truncated file, say).
+                Err(error) => unreadable.push((number, error)),
             }
         }
-        Ok(held)
+        held.then_some(unreadable)
     }
 }
 
-/// `planned` with the requests that failed before planning failed.
-fn with_failures(mut planned: Plan, failed: Vec<Option<Error>>) -> Plan {
-    for (assignment, failure) in planned.assignments.iter_mut().zip(failed) {
-        if let Some(error) = failure {
-            // The part of the file the request needs could not be indexed; what
-            // the planner found in what was indexed may be a wrong frame.
-            *assignment = Err::<Assignment, _>(error);
+/// `planned` without the runs that cannot start, whose requests fail with the
+/// reason, and with the requests that failed before planning failed.
+fn without_runs(planned: Plan, failed: Vec<Option<Error>>, unreadable: &[(usize, Error)]) -> Plan {
+    let Plan { runs, assignments } = planned;
+    let mut renumbered: Vec<Option<usize>> = Vec::with_capacity(runs.len());
+    let mut kept = Vec::with_capacity(runs.len());
+    for (number, run) in runs.into_iter().enumerate() {
+        if unreadable.iter().any(|(bad, _)| *bad == number) {
+            renumbered.push(None);
+        } else {
+            renumbered.push(Some(kept.len()));
+            kept.push(run);
         }
     }
-    planned
+    let assignments = assignments
+        .into_iter()
+        .zip(failed)
+        .map(|(assignment, failure)| {
+            if let Some(error) = failure {
+                // The part of the file the request needs could not be indexed; what
+                // the planner found in what was indexed may be a wrong frame.
+                return Err(error);
+            }
+            let mut assignment = assignment?;
+            match renumbered.get(assignment.run).copied().flatten() {
+                Some(run) => {
+                    assignment.run = run;
+                    Ok(assignment)
+                }
+                None => Err(unreadable
+                    .iter()
+                    .find(|(bad, _)| *bad == assignment.run)
+                    .map_or_else(
+                        || Error::internal("a decode run was lost"),
+                        |(_, e)| e.clone(),
+                    )),
+            }
+        })
+        .collect();
+    Plan {
+        runs: kept,
+        assignments,
+    }
 }

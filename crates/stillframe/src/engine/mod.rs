@@ -37,9 +37,54 @@ enum Task {
     Run(Arc<Job>, Arc<RunWork>),
 }
 
+/// Tasks waiting, per job, served round-robin: a short job is not stuck behind
+/// the hundred runs of a long one.
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<(Arc<Job>, VecDeque<Task>)>,
+}
+
+impl Queue {
+    fn push(&mut self, task: Task) {
+        let job = task.job();
+        match self
+            .jobs
+            .iter_mut()
+            .find(|(queued, _)| Arc::ptr_eq(queued, job))
+        {
+            Some((_, tasks)) => tasks.push_back(task),
+            None => self
+                .jobs
+                .push_back((Arc::clone(job), VecDeque::from([task]))),
+        }
+    }
+
+    /// The next task of the job at the front; that job then goes to the back.
+    fn pop(&mut self) -> Option<Task> {
+        let (job, mut tasks) = self.jobs.pop_front()?;
+        let task = tasks.pop_front();
+        if !tasks.is_empty() {
+            self.jobs.push_back((job, tasks));
+        }
+        task.or_else(|| self.pop())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+}
+
+impl Task {
+    fn job(&self) -> &Arc<Job> {
+        match self {
+            Task::Plan(job) | Task::Run(job, _) => job,
+        }
+    }
+}
+
 /// What the workers share under one lock.
 struct Pool {
-    queue: VecDeque<Task>,
+    queue: Queue,
     /// Decoders not in use, with what they hold.
     idle: Vec<DecoderState>,
     /// Worker threads alive, and how many of them wait for work.
@@ -67,7 +112,7 @@ impl Engine {
         Arc::new(Engine {
             source: Arc::new(source),
             pool: Mutex::new(Pool {
-                queue: VecDeque::new(),
+                queue: Queue::default(),
                 idle: Vec::new(),
                 workers: 0,
                 waiting: 0,
@@ -129,7 +174,9 @@ impl Engine {
         }
         let mut pool = self.lock();
         let count = tasks.len();
-        pool.queue.extend(tasks);
+        for task in tasks {
+            pool.queue.push(task);
+        }
         let starts = count
             .saturating_sub(pool.waiting)
             .min(self.threads.saturating_sub(pool.workers));
@@ -169,7 +216,7 @@ impl Engine {
             let task = {
                 let mut pool = self.lock();
                 loop {
-                    if let Some(task) = pool.queue.pop_front() {
+                    if let Some(task) = pool.queue.pop() {
                         break Some(task);
                     }
                     if pool.closing {
