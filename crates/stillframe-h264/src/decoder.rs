@@ -4,12 +4,13 @@
 //! timestamps carried by token, open-GOP leading pictures dropped, damage
 //! reported, panics caught.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use stillframe_bitstream::framing::split_nal_units;
 use stillframe_bitstream::h264::{
-    classify_access_unit, is_vcl, nal_type, parse_avcc, parse_pps_head, parse_slice_header_start,
-    parse_sps, PpsHead, SliceHeaderStart, Sps, NAL_PARTITION_A, NAL_PPS, NAL_SPS,
+    classify_access_unit, is_vcl, nal_type, parse_avcc, parse_pps_head, parse_slice_header,
+    parse_slice_header_start, parse_sps, PpsHead, SliceHeaderStart, Sps, NAL_PARTITION_A, NAL_PPS,
+    NAL_SPS,
 };
 use stillframe_core::{
     ChromaFormat, Codec, CodedFormat, ColourDescription, Error, Frame, Limits, Packet, PixelFormat,
@@ -44,6 +45,8 @@ struct Config {
     /// SPS then PPS units, sent ahead of the first picture after a reset or a
     /// change of sample description.
     parameter_sets: Vec<Vec<u8>>,
+    /// (NAL type, id) of each of them.
+    defined: BTreeSet<(u8, u8)>,
 }
 
 /// Where decoding entered the stream, while that still matters.
@@ -106,6 +109,11 @@ pub struct H264Decoder {
     config_pending: bool,
     sps: BTreeMap<u8, Sps>,
     pps: BTreeMap<u8, PpsHead>,
+    /// The last in-band SPS and PPS units seen, by NAL type and id (SPS first). They
+    /// outlive a reset: a raw stream states its parameter sets once, at its start,
+    /// and a decode that begins at a later IDR needs them again (ffmpeg keeps them
+    /// too). At most 32 SPS and 256 PPS, each a unit of a checked sample.
+    in_band: BTreeMap<(u8, u8), Vec<u8>>,
     /// A stream found unsupported stays so.
     unsupported: Option<Error>,
     next_token: u64,
@@ -155,6 +163,7 @@ impl H264Decoder {
             config_pending: true,
             sps: BTreeMap::new(),
             pps: BTreeMap::new(),
+            in_band: BTreeMap::new(),
             unsupported: None,
             next_token: 1,
             pending: BTreeMap::new(),
@@ -194,10 +203,10 @@ impl H264Decoder {
                 format!("sample description {description} does not exist"),
             )
         })?;
-        let config = if record.is_empty() {
+        let mut config = if record.is_empty() {
             Config {
                 nal_length_size: DEFAULT_NAL_LENGTH_SIZE,
-                parameter_sets: Vec::new(),
+                ..Config::default()
             }
         } else {
             let avcc = parse_avcc(record)?;
@@ -206,10 +215,13 @@ impl H264Decoder {
             Config {
                 nal_length_size: avcc.nal_length_size,
                 parameter_sets,
+                defined: BTreeSet::new(),
             }
         };
         for unit in &config.parameter_sets {
-            self.take_in_parameter_set(unit)?;
+            if let (Some(kind), Some(id)) = (nal_type(unit), self.take_in_parameter_set(unit)?) {
+                config.defined.insert((kind, id));
+            }
         }
         self.description = description;
         self.config = config;
@@ -217,8 +229,9 @@ impl H264Decoder {
         Ok(())
     }
 
-    /// Checks and records an SPS or PPS before the library sees it.
-    fn take_in_parameter_set(&mut self, unit: &[u8]) -> Result<()> {
+    /// Checks and records an SPS or PPS before the library sees it; its id, when
+    /// it was read.
+    fn take_in_parameter_set(&mut self, unit: &[u8]) -> Result<Option<u8>> {
         match nal_type(unit) {
             Some(NAL_SPS) => {
                 let sps = match checked_sps(unit, &self.limits) {
@@ -231,18 +244,24 @@ impl H264Decoder {
                     }
                 };
                 self.format = sps.coded_format();
-                self.sps.insert(sps.id, sps);
+                let id = sps.id;
+                self.sps.insert(id, sps);
+                Ok(Some(id))
             }
             Some(NAL_PPS) => match parse_pps_head(unit) {
                 Ok(pps) => {
-                    self.pps.insert(pps.id, pps);
+                    let id = pps.id;
+                    self.pps.insert(id, pps);
+                    Ok(Some(id))
                 }
                 // The library refuses it too; the pictures that use it are damaged.
-                Err(error) => log::debug!("PPS not read: {error}"),
+                Err(error) => {
+                    log::debug!("PPS not read: {error}");
+                    Ok(None)
+                }
             },
-            _ => {}
+            _ => Ok(None),
         }
-        Ok(())
     }
 
     /// How the access unit's picture is coded, from its primary slices.
@@ -267,7 +286,12 @@ impl H264Decoder {
 
     /// What is wrong with the access unit before decoding it, if anything, and
     /// what it changes for the pictures after it.
-    fn judge(&mut self, slices: &[SliceHeaderStart], unreadable: Option<String>) -> Option<String> {
+    fn judge(
+        &mut self,
+        slices: &[SliceHeaderStart],
+        resets_frame_num: bool,
+        unreadable: Option<String>,
+    ) -> Option<String> {
         let Some(first) = slices.first() else {
             return unreadable;
         };
@@ -298,7 +322,9 @@ impl H264Decoder {
             }
         }
         if first.nal_ref_idc != 0 {
-            self.previous_reference_frame_num = Some(first.frame_num);
+            // After an MMCO 5 the picture counts as frame_num 0 for the next (§ 7.4.3).
+            let frame_num = if resets_frame_num { 0 } else { first.frame_num };
+            self.previous_reference_frame_num = Some(frame_num);
         }
         if let Some(taint) = &self.taint {
             damage
@@ -374,7 +400,11 @@ impl H264Decoder {
         let units = split_nal_units(&packet.data, self.config.nal_length_size)?;
         for unit in &units {
             match nal_type(unit) {
-                Some(NAL_SPS | NAL_PPS) => self.take_in_parameter_set(unit)?,
+                Some(kind @ (NAL_SPS | NAL_PPS)) => {
+                    if let Some(id) = self.take_in_parameter_set(unit)? {
+                        self.in_band.insert((kind, id), unit.to_vec());
+                    }
+                }
                 // Only the Extended profile may partition slices; elsewhere a type 2
                 // unit is corruption, which the library skips.
                 Some(NAL_PARTITION_A) if self.sps.values().any(|sps| sps.profile_idc == 88) => {
@@ -390,11 +420,18 @@ impl H264Decoder {
         }
         let mut slices = Vec::new();
         let mut unreadable = None;
+        let lookup = |id: u8| {
+            let pps = self.pps.get(&id)?;
+            Some((pps, self.sps.get(&pps.sps_id)?))
+        };
+        // Only the full header says whether an MMCO 5 restarts frame_num; every
+        // slice of a picture carries the same marking, so the first one is enough.
+        let resets_frame_num = units
+            .iter()
+            .find(|unit| is_vcl(unit))
+            .and_then(|unit| parse_slice_header(unit, lookup).ok())
+            .is_some_and(|header| header.memory_management_reset);
         for unit in units.iter().filter(|unit| is_vcl(unit)) {
-            let lookup = |id: u8| {
-                let pps = self.pps.get(&id)?;
-                Some((pps, self.sps.get(&pps.sps_id)?))
-            };
             match parse_slice_header_start(unit, lookup) {
                 Ok(slice) => slices.push(slice),
                 Err(error) => {
@@ -425,7 +462,7 @@ impl H264Decoder {
                 }
             }
             self.at_entry = false;
-            let damage = self.judge(&slices, unreadable);
+            let damage = self.judge(&slices, resets_frame_num, unreadable);
             let pending = Pending {
                 pts: packet.pts,
                 colour: self.format.colour,
@@ -505,6 +542,21 @@ impl VideoDecoder for H264Decoder {
         self.format = self.config_format.clone();
         self.select_description(0)?;
         self.format = self.config_format.clone();
+        // A set only the stream defined (raw or `avc3` streams that send it once)
+        // is kept for a later entry point that would otherwise have none; one the
+        // record defines again is the record's, so a seek never depends on what was
+        // decoded before it.
+        let in_band: Vec<Vec<u8>> = self
+            .in_band
+            .iter()
+            .filter(|(key, _)| !self.config.defined.contains(key))
+            .map(|(_, unit)| unit.clone())
+            .collect();
+        for unit in &in_band {
+            self.take_in_parameter_set(unit)?;
+        }
+        // Sent with the record's own, ahead of the first picture.
+        self.config.parameter_sets.extend(in_band);
         self.pending.clear();
         self.frames.clear();
         self.at_entry = true;
