@@ -7,8 +7,8 @@ use std::io::{Read, Seek};
 
 use stillframe_bitstream::h264::{
     first_slice_of_new_picture, parse_pps_head, parse_slice_header, parse_sps, recovery_point,
-    starts_access_unit, PicOrderCnt, PicOrderCounter, PictureOrder, PpsHead, RecoveryPoint,
-    SliceHeaderStart, Sps, SLICE_HEADER_MAX_BYTES,
+    starts_access_unit, write_avcc, PicOrderCnt, PicOrderCounter, PictureOrder, PpsHead,
+    RecoveryPoint, SliceHeaderStart, Sps, SLICE_HEADER_MAX_BYTES,
 };
 use stillframe_core::{Error, Limits, Result};
 
@@ -87,6 +87,37 @@ impl Picture {
     }
 }
 
+/// Parameter sets gathered before the first slice.
+#[derive(Debug, Default)]
+struct LeadingSets {
+    sps: Vec<Vec<u8>>,
+    pps: Vec<Vec<u8>>,
+    /// A slice was seen: what follows is in-band.
+    closed: bool,
+}
+
+impl LeadingSets {
+    /// What an `avcC` can list: 31 SPS, 255 PPS.
+    const MAX_SPS: usize = 31;
+    const MAX_PPS: usize = 255;
+
+    fn add(&mut self, nal: &NalUnit, sps: bool) {
+        // Only a unit read whole (`head` holds at most PARAMETER_SET_MAX_BYTES).
+        let whole = u64::try_from(nal.head.len()).is_ok_and(|len| len == nal.len());
+        if self.closed || !whole {
+            return;
+        }
+        let (list, most) = if sps {
+            (&mut self.sps, Self::MAX_SPS)
+        } else {
+            (&mut self.pps, Self::MAX_PPS)
+        };
+        if list.len() < most {
+            list.push(nal.head.clone());
+        }
+    }
+}
+
 /// Cuts an H.264 Annex B stream into samples, one unit at a time.
 pub(crate) struct H264Scanner {
     nals: NalScanner,
@@ -97,6 +128,10 @@ pub(crate) struct H264Scanner {
     waiting_field: Option<Picture>,
     ready: VecDeque<Unit>,
     first_sps: Option<Sps>,
+    /// The SPS and PPS units before the first slice, whole: the track's `avcC`, so
+    /// a decode that starts at a later IDR has them (most raw streams state them
+    /// once, at the start).
+    leading_sets: LeadingSets,
     max_sample_bytes: u64,
     finished: bool,
 }
@@ -114,6 +149,7 @@ impl H264Scanner {
             waiting_field: None,
             ready: VecDeque::new(),
             first_sps: None,
+            leading_sets: LeadingSets::default(),
             max_sample_bytes,
             finished: false,
         }
@@ -122,6 +158,12 @@ impl H264Scanner {
     /// The SPS of the first picture, once one has been read.
     pub(crate) fn first_sps(&self) -> Option<&Sps> {
         self.first_sps.as_ref()
+    }
+
+    /// An `avcC` record of the parameter sets the stream states before its first
+    /// slice (empty when it states none there).
+    pub(crate) fn leading_avcc(&self) -> Vec<u8> {
+        write_avcc(&self.leading_sets.sps, &self.leading_sets.pps).unwrap_or_default()
     }
 
     /// The next sample in decode order; `None` after the last.
@@ -167,6 +209,7 @@ impl H264Scanner {
                             if let Some(slot) = self.sps.get_mut(usize::from(sps.id)) {
                                 *slot = Some(sps);
                             }
+                            self.leading_sets.add(&nal, true);
                             self.au.has_parameter_sets = true;
                         }
                         Err(error) => log::debug!("SPS at byte {} ignored: {error}", nal.start),
@@ -176,6 +219,7 @@ impl H264Scanner {
                             if let Some(slot) = self.pps.get_mut(usize::from(pps.id)) {
                                 *slot = Some(pps);
                             }
+                            self.leading_sets.add(&nal, false);
                             self.au.has_parameter_sets = true;
                         }
                         Err(error) => log::debug!("PPS at byte {} ignored: {error}", nal.start),
@@ -190,6 +234,7 @@ impl H264Scanner {
     }
 
     fn push_slice(&mut self, nal: NalUnit) -> Result<()> {
+        self.leading_sets.closed = true;
         let (sps_table, pps_table) = (&self.sps, &self.pps);
         let lookup = |id: u8| {
             let pps = pps_table.get(usize::from(id))?.as_ref()?;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use stillframe_bitstream::av1::{split_obus, OBU_TEMPORAL_DELIMITER};
 use stillframe_bitstream::framing::split_nal_units;
+use stillframe_bitstream::h264::{nal_type, parse_avcc, NAL_PPS, NAL_SPS};
 use stillframe_core::{Codec, ContainerKind, Demuxer, ErrorKind, Limits, Time};
 use stillframe_raw::{FrameRateSource, RawDemuxer};
 
@@ -132,7 +133,19 @@ fn h264_with_vui_timing_and_b_frames() {
     );
     let demuxer = open("bframes.264");
     let track = &demuxer.tracks()[0];
-    assert!(track.codec_config.is_empty(), "parameter sets stay in-band");
+    // The SPS and PPS ahead of the first picture, as an avcC, so that decoding can
+    // start at a later IDR that does not repeat them.
+    let avcc = parse_avcc(&track.codec_config).unwrap();
+    let stream = std::fs::read(fixtures_dir().join("bframes.264")).unwrap();
+    let units = split_nal_units(&stream, 0).unwrap();
+    let first_of = |kind: u8| {
+        units
+            .iter()
+            .find(|unit| nal_type(unit) == Some(kind))
+            .unwrap()
+    };
+    assert_eq!(avcc.sps, [first_of(NAL_SPS).to_vec()]);
+    assert_eq!(avcc.pps, [first_of(NAL_PPS).to_vec()]);
     let video = track.video.as_ref().unwrap();
     assert_eq!((video.width, video.height), (160, 96));
 }

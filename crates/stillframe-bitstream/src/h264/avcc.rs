@@ -93,6 +93,46 @@ pub fn parse_avcc(record: &[u8]) -> Result<AvcConfig> {
     })
 }
 
+/// Writes an `avcC` payload for `sps` and `pps` (whole NAL units, still escaped),
+/// with 4-byte NAL lengths: the record a raw stream's leading parameter sets make,
+/// as ffmpeg derives extradata from them. Profile and level come from the first
+/// SPS. `None` without an SPS, or when the units do not fit a record (more than
+/// 31 SPS or 255 PPS, a unit over 65,535 bytes).
+///
+/// ```
+/// use stillframe_bitstream::h264::{parse_avcc, write_avcc};
+/// let record = write_avcc(&[vec![0x67, 0x42, 0xc0, 0x0a]], &[vec![0x68, 0xce]]).unwrap();
+/// let config = parse_avcc(&record).unwrap();
+/// assert_eq!((config.profile_indication, config.level_indication), (0x42, 0x0a));
+/// assert_eq!((config.sps.len(), config.pps.len(), config.nal_length_size), (1, 1, 4));
+/// ```
+pub fn write_avcc(sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let first = sps.first()?;
+    let sps_count = u8::try_from(sps.len()).ok().filter(|&n| n <= 31)?;
+    let pps_count = u8::try_from(pps.len()).ok()?;
+    let mut record = vec![
+        1,
+        *first.get(1)?,
+        *first.get(2)?,
+        *first.get(3)?,
+        0xfc | 3,
+        0xe0 | sps_count,
+    ];
+    let put = |record: &mut Vec<u8>, unit: &[u8]| -> Option<()> {
+        record.extend_from_slice(&u16::try_from(unit.len()).ok()?.to_be_bytes());
+        record.extend_from_slice(unit);
+        Some(())
+    };
+    for unit in sps {
+        put(&mut record, unit)?;
+    }
+    record.push(pps_count);
+    for unit in pps {
+        put(&mut record, unit)?;
+    }
+    Some(record)
+}
+
 struct Reader<'a> {
     data: &'a [u8],
     position: usize,

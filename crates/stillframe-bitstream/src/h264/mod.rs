@@ -14,7 +14,7 @@ mod slice;
 mod sps;
 
 pub use access_unit::{first_slice_of_new_picture, starts_access_unit};
-pub use avcc::{parse_avcc, AvcConfig};
+pub use avcc::{parse_avcc, write_avcc, AvcConfig};
 pub use inspect::{classify_access_unit, AccessUnitKind, H264Inspector};
 pub use nal::{
     is_vcl, nal_ref_idc, nal_type, NAL_AUD, NAL_IDR, NAL_PARTITION_A, NAL_PPS, NAL_SEI, NAL_SLICE,
