@@ -82,7 +82,9 @@ pub fn run_one(args: &SweepOneArgs) -> ExitCode {
 
 #[derive(Debug)]
 struct ReferenceFrame {
-    pts_seconds: f64,
+    /// `None` where ffmpeg gives no timestamp (raw H.264/HEVC): such frames pair with
+    /// ours by presentation order.
+    pts_seconds: Option<f64>,
     md5: String,
 }
 
@@ -102,8 +104,12 @@ fn load_reference(path: &Path) -> Option<Reference> {
             frames
                 .iter()
                 .filter_map(|f| {
+                    let pts_seconds = match &f["pts"] {
+                        serde_json::Value::Null => None,
+                        pts => Some(pts.as_str()?.parse().ok()?),
+                    };
                     Some(ReferenceFrame {
-                        pts_seconds: f["pts"].as_str()?.parse().ok()?,
+                        pts_seconds,
                         md5: f["md5"].as_str()?.to_owned(),
                     })
                 })
@@ -159,12 +165,18 @@ fn check_file(file: &Path, reference: Option<&Reference>, max_frames: usize) -> 
     let paired: Vec<(&ReferenceFrame, Option<Time>)> = reference
         .frames
         .iter()
-        .map(|frame| {
-            let at = seconds.partition_point(|&s| s < frame.pts_seconds - TIMESTAMP_SLACK);
-            let matching = seconds
-                .get(at)
-                .filter(|&&s| (s - frame.pts_seconds).abs() <= TIMESTAMP_SLACK)
-                .and(ours.get(at).copied());
+        .enumerate()
+        .map(|(number, frame)| {
+            let matching = match frame.pts_seconds {
+                Some(pts) => {
+                    let at = seconds.partition_point(|&s| s < pts - TIMESTAMP_SLACK);
+                    seconds
+                        .get(at)
+                        .filter(|&&s| (s - pts).abs() <= TIMESTAMP_SLACK)
+                        .and(ours.get(at).copied())
+                }
+                None => ours.get(number).copied(),
+            };
             (frame, matching)
         })
         .collect();

@@ -13,6 +13,10 @@ pub(crate) fn create_decoder(track: &TrackInfo, limits: &Limits) -> Result<Box<d
         Codec::H264 => Box::new(stillframe_h264::H264Decoder::new(track, limits)?),
         // One frame of delay, so the frame of each packet comes out right after it.
         Codec::Av1 => Box::new(stillframe_av1::Av1Decoder::new(track, limits)?),
+        #[cfg(feature = "hevc")]
+        Codec::Hevc => Box::new(stillframe_hevc::HevcDecoder::new(track, limits)?),
+        #[cfg(feature = "vp9")]
+        Codec::Vp9 => Box::new(stillframe_vp9::Vp9Decoder::new(track, limits)?),
         other => return Err(Error::unsupported(format!("{} video", other.name()))),
     };
     Ok(Box::new(Counted::new(decoder)))
@@ -36,6 +40,10 @@ pub(crate) fn inspect(
         }
         (Codec::H264, None) => stillframe_h264::inspect(track, limits),
         (Codec::Av1, _) => stillframe_av1::inspect(track, limits),
+        #[cfg(feature = "hevc")]
+        (Codec::Hevc, _) => stillframe_hevc::inspect(track, limits),
+        #[cfg(feature = "vp9")]
+        (Codec::Vp9, _) => stillframe_vp9::inspect(track, limits),
         (other, _) => Err(Error::unsupported(format!("{} video", other.name()))),
     }
 }
@@ -46,6 +54,12 @@ pub(crate) fn unsupported(track: &TrackInfo, first: Option<&Packet>) -> Option<E
     let checked = match &track.codec {
         Codec::H264 => stillframe_h264::check_track(track, first.map(|p| p.data.as_slice())),
         Codec::Av1 => Ok(()),
+        // These adapters refuse an unsupported profile when they are made (from
+        // the track's configuration alone, before any packet).
+        #[cfg(feature = "hevc")]
+        Codec::Hevc => stillframe_hevc::HevcDecoder::new(track, &Limits::default()).map(drop),
+        #[cfg(feature = "vp9")]
+        Codec::Vp9 => stillframe_vp9::Vp9Decoder::new(track, &Limits::default()).map(drop),
         other => Err(Error::unsupported(format!("{} video", other.name()))),
     };
     checked
