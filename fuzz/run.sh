@@ -37,7 +37,7 @@ set -uo pipefail
 fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$fuzz_dir")"
 seconds="${1:-60}"
-targets=(${FUZZ_TARGETS:-mp4_demux mkv_demux raw_demux h264_packets av1_packets planner time_parse grab_any})
+targets=(${FUZZ_TARGETS:-mp4_demux mkv_demux raw_demux h264_packets hevc_packets vp9_packets av1_packets planner time_parse grab_any})
 jobs="${FUZZ_JOBS:-1}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 case "$sanitizer" in
@@ -108,7 +108,7 @@ export LSAN_OPTIONS="suppressions=$fuzz_dir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTI
 # costs, so packet streams stay at a few frames; files for the pipeline stay whole.
 max_len_for() {
   case "$1" in
-    h264_packets | av1_packets) echo 16384 ;;
+    h264_packets | hevc_packets | vp9_packets | av1_packets) echo 16384 ;;
     grab_any | raw_demux) echo 131072 ;;
     *) echo "" ;;
   esac

@@ -5,9 +5,10 @@
 //!   elementary stream (`.264`, `.265`, `.ivf`, `.obu`) files themselves (up to 1 MiB
 //!   each);
 //! - `grab_any`: the same files behind a few sets of generator settings;
-//! - `h264_packets`, `av1_packets`: the first packets of each file's video track, in
-//!   the packet-stream layout with the file's `avcC`/`av1C` (and raw `.h264` Annex B
-//!   and `.ivf` AV1 streams, configuration in-band);
+//! - `h264_packets`, `hevc_packets`, `vp9_packets`, `av1_packets`: the first packets
+//!   of each file's video track, in the packet-stream layout with the file's
+//!   `avcC`/`hvcC`/`vpcC`/`av1C` (and raw `.h264` Annex B and `.ivf` AV1/VP9 streams,
+//!   configuration in-band);
 //! - `planner`: each video track's sample table with requests around it;
 //! - `time_parse`: the documented time forms and a few edge cases.
 //!
@@ -33,11 +34,13 @@ const MAX_SEED_PACKETS: usize = 24;
 /// Packet bytes taken from one file.
 const MAX_SEED_PACKET_BYTES: usize = 256 << 10;
 
-const TARGETS: [&str; 8] = [
+const TARGETS: [&str; 10] = [
     "mp4_demux",
     "mkv_demux",
     "raw_demux",
     "h264_packets",
+    "hevc_packets",
+    "vp9_packets",
     "av1_packets",
     "planner",
     "time_parse",
@@ -163,9 +166,14 @@ impl Seeds {
             }
             Kind::Ivf => {
                 let packets = ivf_packets(&bytes);
+                // The IVF header's fourcc (bytes 8..12) names the codec.
+                let target = match bytes.get(8..12) {
+                    Some(b"VP90") => "vp9_packets",
+                    _ => "av1_packets",
+                };
                 if !packets.is_empty() {
                     self.write(
-                        "av1_packets",
+                        target,
                         &format!("{stem}.inband"),
                         &write_packets(Config::Custom(&[]), &packets),
                     );
@@ -228,6 +236,8 @@ impl Seeds {
 
         let target = match track.codec {
             Codec::H264 => "h264_packets",
+            Codec::Hevc => "hevc_packets",
+            Codec::Vp9 => "vp9_packets",
             Codec::Av1 => "av1_packets",
             Codec::Other(_) => return,
         };
