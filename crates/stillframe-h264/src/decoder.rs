@@ -109,10 +109,10 @@ pub struct H264Decoder {
     config_pending: bool,
     sps: BTreeMap<u8, Sps>,
     pps: BTreeMap<u8, PpsHead>,
-    /// The last in-band SPS and PPS units seen, by NAL type and id (SPS first). They
-    /// outlive a reset: a raw stream states its parameter sets once, at its start,
-    /// and a decode that begins at a later IDR needs them again (ffmpeg keeps them
-    /// too). At most 32 SPS and 256 PPS, each a unit of a checked sample.
+    /// The last in-band SPS and PPS units seen, by NAL type and id (SPS first).
+    /// Those the sample description does not define outlive a reset: an `avc3`
+    /// stream may state a set once, and a decode that begins at a later IDR needs
+    /// it again (ffmpeg keeps them too). At most 32 SPS and 256 PPS.
     in_band: BTreeMap<(u8, u8), Vec<u8>>,
     /// A stream found unsupported stays so.
     unsupported: Option<Error>,
