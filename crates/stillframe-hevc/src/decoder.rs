@@ -473,6 +473,7 @@ impl VideoDecoder for HevcDecoder {
 /// A fresh library decoder, its diagnostic switches off whatever the environment
 /// says (`RH265_ABLATE_*` would skip decoding stages).
 fn new_library() -> Box<Decoder> {
+    cap_kernels();
     let mut decoder = Box::new(Decoder::new());
     decoder.ablate = Ablate {
         mc: false,
@@ -483,6 +484,17 @@ fn new_library() -> Box<Decoder> {
     decoder.headers_only = false;
     decoder
 }
+
+/// Keeps rusty_h265 off its AVX2 kernels (see the `simd` feature in Cargo.toml): one
+/// of them reads past the end of the reference plane on a crafted stream.
+#[cfg(feature = "simd")]
+fn cap_kernels() {
+    static CAPPED: std::sync::Once = std::sync::Once::new();
+    CAPPED.call_once(|| rusty_h265::accel::force_isa(rusty_h265::accel::Isa::Sse41));
+}
+
+#[cfg(not(feature = "simd"))]
+fn cap_kernels() {}
 
 fn lost() -> Error {
     Error::codec("rusty_h265 panicked earlier; reset the decoder before sending more")
