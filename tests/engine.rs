@@ -202,12 +202,13 @@ fn frame_numbers_are_ffmpegs() {
     let exact = generator(LONG, Tolerance::ZERO);
     let numbers = [0u64, 1, 17, 300, 599];
     for (made, &n) in exact.images_at_frames(&numbers).iter().zip(&numbers) {
-        assert_eq!(
-            made.as_ref().unwrap().actual,
-            reference.frames[n as usize].pts,
-            "frame {n}"
-        );
+        let made = made.as_ref().unwrap();
+        assert_eq!(made.actual, reference.frames[n as usize].pts, "frame {n}");
+        assert_eq!(made.frame_number, n, "frame {n}");
     }
+    // A request by time says which frame number it got.
+    let at_time = exact.image_at(reference.frames[17].pts).unwrap();
+    assert_eq!(at_time.frame_number, 17);
     let error = exact.image_at_frame(600).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::OutOfRange, "{error}");
     assert_eq!(exact.frame_count().unwrap(), 600);

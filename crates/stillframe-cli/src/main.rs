@@ -1,18 +1,24 @@
 //! `stillframe`: probe video files and grab still images at given times.
 
 mod grab;
+mod inputs;
+mod output;
 mod probe;
+mod progress;
 mod sweep;
 mod time_arg;
+mod y4m;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Pull still images out of video files (MP4/MOV with H.264) at the times you ask for.
+/// Pull still images out of video files (MP4/MOV, Matroska/WebM, raw H.264/HEVC/AV1
+/// streams; H.264, HEVC, VP9 and AV1) at the times you ask for.
 ///
 /// Times are on the file's presentation timeline, in seconds ("12.5"), clock form
-/// ("01:02.500", "1:00:02.5") or as a fraction of a second ("1001/30000").
+/// ("01:02.500", "1:00:02.5"), as a fraction of a second ("1001/30000") or, for grab,
+/// as a share of the video ("10%").
 #[derive(Debug, Parser)]
 #[command(name = "stillframe", version, about, long_about)]
 struct Cli {

@@ -191,18 +191,18 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, stillframe::Error> {
     if args.json {
         let text = serde_json::to_string(&to_json(info, asset.tracks()))
             .map_err(|e| stillframe::Error::codec(format!("JSON output failed: {e}")))?;
-        println!("{text}");
+        crate::output::line(&text);
         return Ok(ExitCode::SUCCESS);
     }
     let duration = info.duration.map_or_else(
         || "unknown".to_owned(),
         |d| format!("{:.3} s", d.as_secs_f64()),
     );
-    println!(
+    crate::output::line(&format!(
         "{}: {} container, duration {duration}",
         args.input.display(),
         info.container.name()
-    );
+    ));
     for track in &info.tracks {
         let json = TrackJson::new(
             track,
@@ -264,7 +264,7 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, stillframe::Error> {
         if let Some(reason) = &track.unsupported {
             line += &format!(" — cannot be decoded here: {reason}");
         }
-        println!("{line}");
+        crate::output::line(&line);
     }
     Ok(ExitCode::SUCCESS)
 }

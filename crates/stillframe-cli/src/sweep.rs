@@ -73,7 +73,7 @@ pub fn run_one(args: &SweepOneArgs) -> ExitCode {
     let report = check_file(&args.file, reference.as_ref(), args.frames);
     match serde_json::to_string(&report) {
         Ok(text) => {
-            println!("{text}");
+            crate::output::line(&text);
             ExitCode::SUCCESS
         }
         Err(_) => ExitCode::from(3),
@@ -327,7 +327,10 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
                 "TIMEOUT".to_owned()
             }
         };
-        println!("{name:<58} {:>6.2}s  {line}", elapsed.as_secs_f64());
+        crate::output::line(&format!(
+            "{name:<58} {:>6.2}s  {line}",
+            elapsed.as_secs_f64()
+        ));
     }
     print_summary(&rows);
     for failure in &failures {
@@ -479,11 +482,9 @@ impl Row {
 }
 
 fn print_summary(rows: &BTreeMap<(String, String), Row>) {
-    println!();
-    println!(
-        "| container | codec | files | opened | files with all timestamps | timestamps matching | frames checked | bit-exact | errors by kind | crashes | hangs |"
-    );
-    println!("|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|");
+    crate::output::line("");
+    crate::output::line("| container | codec | files | opened | files with all timestamps | timestamps matching | frames checked | bit-exact | errors by kind | crashes | hangs |");
+    crate::output::line("|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|");
     let mut total = Row::default();
     for ((container, codec), row) in rows {
         print_row(container, codec, row);
@@ -501,15 +502,15 @@ fn print_summary(rows: &BTreeMap<(String, String), Row>) {
         }
     }
     print_row("all", "", &total);
-    println!(
+    crate::output::line(&format!(
         "files {}, crashes {}, hangs {}",
         total.files, total.crashes, total.hangs
-    );
+    ));
 }
 
 fn print_row(container: &str, codec: &str, row: &Row) {
     let errors: Vec<String> = row.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    println!(
+    crate::output::line(&format!(
         "| {container} | {codec} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} |",
         row.files,
         row.opened,
@@ -521,5 +522,5 @@ fn print_row(container: &str, codec: &str, row: &Row) {
         errors.join(", "),
         row.crashes,
         row.hangs
-    );
+    ));
 }

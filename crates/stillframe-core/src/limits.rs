@@ -44,6 +44,10 @@ pub struct Limits {
     /// pixels (8192 × 8192), which a pixel aspect of 21845:1 on a small picture
     /// exceeds.
     pub max_output_pixels: u64,
+    /// Most bytes read into memory from a source that cannot seek (a pipe, stdin),
+    /// which must be held whole because containers are read out of order. Default
+    /// 1 GiB.
+    pub max_buffered_input_bytes: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
             max_entries: 1_000_000,
             max_decoder_bytes: 2 << 30,
             max_output_pixels: 64 << 20,
+            max_buffered_input_bytes: 1 << 30,
         }
     }
 }
@@ -70,6 +75,7 @@ impl Limits {
         max_entries: u32::MAX,
         max_decoder_bytes: u64::MAX,
         max_output_pixels: u64::MAX,
+        max_buffered_input_bytes: u64::MAX,
     };
 
     /// Fails unless a sample of `bytes` may be read.

@@ -106,6 +106,35 @@ impl Asset {
         })
     }
 
+    /// Opens a byte source that cannot seek (a pipe, standard input): it is read
+    /// whole into memory first, up to [`Limits::max_buffered_input_bytes`], because
+    /// containers are read out of order.
+    ///
+    /// ```
+    /// # let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/high_bframes.mp4");
+    /// let piped = std::fs::File::open(clip)?; // stands in for `std::io::stdin()`
+    /// let asset = stillframe::Asset::from_unseekable_with_limits(piped, Default::default())?;
+    /// assert_eq!(asset.info().tracks.len(), 2); // H.264 and AAC
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_unseekable_with_limits(reader: impl Read, limits: Limits) -> Result<Asset> {
+        let cap = limits.max_buffered_input_bytes;
+        let mut bytes = Vec::new();
+        reader
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("reading the input into memory", e))?;
+        let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        if read > cap {
+            return Err(Error::Limit {
+                what: "unseekable input (bytes read into memory)",
+                value: read,
+                limit: cap,
+            });
+        }
+        Asset::from_reader_with_limits(std::io::Cursor::new(bytes), limits)
+    }
+
     /// Indexes every track completely, so [`Asset::info`] counts every frame even in
     /// containers indexed lazily (Matroska without Cues). MP4 is complete from the start.
     pub fn index_fully(&mut self) -> Result<()> {

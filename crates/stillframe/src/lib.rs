@@ -55,6 +55,6 @@ pub use resize::resize_image;
 pub use results::{BatchItem, GeneratedFrame, GeneratedImage, GenerationResult};
 pub use stillframe_core::{
     ChromaFormat, CleanAperture, Codec, CodedFormat, ColourDescription, ContainerKind, Error,
-    ErrorKind, Fraction, Frame, FrameRate, Limits, Orientation, PixelAspect, Plane, RateSource,
-    Result, Time, Tolerance, TrackInfo, TrackKind, VideoInfo,
+    ErrorKind, Fraction, Frame, FrameRate, Limits, Orientation, PixelAspect, PixelFormat, Plane,
+    RateSource, Result, Rounding, Time, Tolerance, TrackInfo, TrackKind, VideoInfo,
 };

@@ -19,6 +19,9 @@ pub struct GeneratedImage {
     pub requested: Time,
     /// The presentation time of the frame the image shows (`actualTime` in AVFoundation).
     pub actual: Time,
+    /// That frame's number: its place in presentation order, from 0 (what
+    /// [`crate::ImageGenerator::image_at_frame`] takes).
+    pub frame_number: u64,
     /// Samples the decoder was fed for this request (0 when a frame already decoded,
     /// or decoded for an earlier request of the same batch, served it).
     pub frames_decoded: u64,
@@ -34,6 +37,7 @@ impl std::fmt::Debug for GeneratedImage {
             .field("colour", &self.colour)
             .field("requested", &self.requested)
             .field("actual", &self.actual)
+            .field("frame_number", &self.frame_number)
             .field("frames_decoded", &self.frames_decoded)
             .finish()
     }
@@ -64,6 +68,8 @@ pub struct GeneratedFrame {
     pub requested: Time,
     /// The presentation time of the frame.
     pub actual: Time,
+    /// The frame's place in presentation order, from 0.
+    pub frame_number: u64,
     /// Samples the decoder was fed for this request.
     pub frames_decoded: u64,
 }

@@ -271,6 +271,7 @@ impl RunContext<'_> {
             return None;
         }
         let actual = self.source.time(frame.pts);
+        let frame_number = u64::try_from(target.position).unwrap_or(u64::MAX);
         let video = self.source.video(frame.width, frame.height);
         let settings = RenderSettings::new(&video, self.source.format(), &frame, &self.job.options);
         match self.job.want {
@@ -281,6 +282,7 @@ impl RunContext<'_> {
                         settings: settings.clone(),
                         requested: self.job.requested(index, actual),
                         actual,
+                        frame_number,
                         frames_decoded: if n == 0 { fed } else { 0 },
                     };
                     self.job.deliver(index, Ok(Output::Frame(made)));
@@ -296,6 +298,7 @@ impl RunContext<'_> {
                             colour: image.colour,
                             requested: self.job.requested(index, actual),
                             actual,
+                            frame_number,
                             frames_decoded: if n == 0 { fed } else { 0 },
                         })
                     });
