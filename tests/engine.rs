@@ -204,14 +204,29 @@ fn frame_numbers_are_ffmpegs() {
     for (made, &n) in exact.images_at_frames(&numbers).iter().zip(&numbers) {
         let made = made.as_ref().unwrap();
         assert_eq!(made.actual, reference.frames[n as usize].pts, "frame {n}");
-        assert_eq!(made.frame_number, n, "frame {n}");
+        assert_eq!(made.frame_number, Some(n), "frame {n}");
     }
     // A request by time says which frame number it got.
     let at_time = exact.image_at(reference.frames[17].pts).unwrap();
-    assert_eq!(at_time.frame_number, 17);
+    assert_eq!(at_time.frame_number, Some(17));
     let error = exact.image_at_frame(600).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::OutOfRange, "{error}");
     assert_eq!(exact.frame_count().unwrap(), 600);
+}
+
+#[test]
+fn frame_numbers_are_unknown_only_while_cues_leave_gaps() {
+    // long.mkv has Cues: a request at 35 s reads only the clusters around it.
+    let sparse = generator(LONG, Tolerance::ZERO);
+    assert_eq!(sparse.image_at(secs("35")).unwrap().frame_number, None);
+    let mut asset = Asset::open(common::fixture(LONG)).unwrap();
+    asset.index_fully().unwrap();
+    let options = GeneratorOptions {
+        tolerance: Tolerance::ZERO,
+        ..GeneratorOptions::default()
+    };
+    let full = ImageGenerator::new(asset, options).unwrap();
+    assert_eq!(full.image_at(secs("35")).unwrap().frame_number, Some(350));
 }
 
 #[test]

@@ -276,14 +276,18 @@ impl<'a> Job<'a> {
     /// cannot be opened or the requests cannot be made.
     fn grab(&self, input: &Input) -> Result<bool, Error> {
         let options = options(self.args, self.threads);
-        let generator = match input {
+        let mut asset = match input {
             Input::Stdin => {
-                let asset =
-                    Asset::from_unseekable_with_limits(std::io::stdin().lock(), options.limits)?;
-                ImageGenerator::new(asset, options)?
+                Asset::from_unseekable_with_limits(std::io::stdin().lock(), options.limits)?
             }
-            Input::File(path) => ImageGenerator::open(path, options)?,
+            Input::File(path) => Asset::open_with_limits(path, options.limits)?,
         };
+        if self.pattern.contains("{n}") {
+            // Frame numbers of a container read only where requests need it
+            // (Matroska Cues) are known once all of it is indexed.
+            asset.index_fully()?;
+        }
+        let generator = ImageGenerator::new(asset, options)?;
         let times = requested_times(self.args, &generator)?;
         let per_request = ["{i}", "{n}", "{t}"]
             .iter()
@@ -363,11 +367,12 @@ struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn path(&self, index: usize, frame_number: u64, actual: Time) -> String {
+    fn path(&self, index: usize, frame_number: Option<u64>, actual: Time) -> String {
+        let number = frame_number.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
         self.job
             .pattern
             .replace("{i}", &index.to_string())
-            .replace("{n}", &frame_number.to_string())
+            .replace("{n}", &number)
             .replace("{t}", &format!("{:.3}", actual.as_secs_f64()))
             .replace("{stem}", &self.stem)
     }
@@ -477,7 +482,7 @@ impl Target<'_> {
                 index: Some(index),
                 requested: Some(requested.as_secs_f64()),
                 actual: outcome.as_ref().ok().map(|done| done.actual.as_secs_f64()),
-                frame: outcome.as_ref().ok().map(|done| done.frame_number),
+                frame: outcome.as_ref().ok().and_then(|done| done.frame_number),
                 status: match &outcome {
                     Ok(_) => "succeeded",
                     Err(Error::Cancelled) => "cancelled",
@@ -501,11 +506,14 @@ impl Target<'_> {
         };
         match outcome {
             Ok(done) if !job.args.quiet => {
+                let number = done
+                    .frame_number
+                    .map(|n| format!(" {n}"))
+                    .unwrap_or_default();
                 let text = format!(
-                    "{}: requested {:.6} s, frame {} at {:.6} s",
+                    "{}: requested {:.6} s, frame{number} at {:.6} s",
                     if job.to_stdout { "-" } else { &done.path },
                     requested.as_secs_f64(),
-                    done.frame_number,
                     done.actual.as_secs_f64()
                 );
                 // With the image on stdout, the line goes to stderr.
@@ -532,7 +540,7 @@ impl Target<'_> {
 /// A request that made its file.
 struct Done {
     actual: Time,
-    frame_number: u64,
+    frame_number: Option<u64>,
     path: String,
 }
 
@@ -677,7 +685,7 @@ fn options(args: &GrabArgs, threads: usize) -> GeneratorOptions {
     }
 }
 
-fn format_of(pattern: &str) -> Result<Format, Error> {
+pub(crate) fn format_of(pattern: &str) -> Result<Format, Error> {
     let extension = Path::new(pattern)
         .extension()
         .and_then(|e| e.to_str())
@@ -695,7 +703,7 @@ fn format_of(pattern: &str) -> Result<Format, Error> {
 }
 
 /// Writes `image` to `path` (see [`encode`]).
-fn save(
+pub(crate) fn save(
     image: &image::DynamicImage,
     path: &Path,
     format: Format,

@@ -2,9 +2,11 @@
 
 mod grab;
 mod inputs;
+mod label;
 mod output;
 mod probe;
 mod progress;
+mod sheet;
 mod sweep;
 mod time_arg;
 mod y4m;
@@ -32,6 +34,9 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Save the frame at each requested time as an image.
     Grab(grab::GrabArgs),
+    /// Tile thumbnails at even times into one image, with an optional WebVTT track
+    /// for a web player's seek bar.
+    Sheet(sheet::SheetArgs),
     /// Check every file of a folder against ffmpeg's reference and print a summary.
     Sweep(sweep::SweepArgs),
     /// Check one file for `sweep` (run in a child process).
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Probe(args) => probe::run(&args),
         Command::Grab(args) => grab::run(&args),
+        Command::Sheet(args) => sheet::run(&args),
         Command::Sweep(args) => sweep::run(&args),
         Command::SweepOne(args) => Ok(sweep::run_one(&args)),
     };

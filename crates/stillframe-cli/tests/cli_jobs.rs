@@ -129,7 +129,11 @@ fn y4m_holds_the_decoded_planes_bit_exact() {
             String::from_utf8_lossy(&output.stderr)
         );
         let (header, md5s) = y4m_frames(&std::fs::read(&path).unwrap());
-        assert_eq!(md5s, std::slice::from_ref(md5), "{name} frame {frame} ({header})");
+        assert_eq!(
+            md5s,
+            std::slice::from_ref(md5),
+            "{name} frame {frame} ({header})"
+        );
         if name.contains("main10") {
             assert!(header.contains(" C420p10"), "{header}");
         }

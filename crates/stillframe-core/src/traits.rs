@@ -49,6 +49,15 @@ pub trait Demuxer: Send {
         Ok(true)
     }
 
+    /// Whether the samples of `track` indexed so far are all the track's samples up
+    /// to the last of them, so a frame's place among them is its frame number. A
+    /// container that reads only the stretches requests need (Matroska Cues) says
+    /// `false` while a stretch before one it read is unread.
+    fn indexed_without_gaps(&self, track: usize) -> bool {
+        let _ = track;
+        true
+    }
+
     /// Reads the bytes of sample `sample` (decode-order index) of track `track`.
     fn read_sample(&mut self, track: usize, sample: u32) -> Result<Packet>;
 

@@ -159,6 +159,19 @@ impl Index {
         self.samples.get(track).map(Vec::as_slice)
     }
 
+    /// Whether what was read is every cluster from the first up to the last read
+    /// (Scan mode always; Cues mode once the spans read are a prefix of them).
+    pub(crate) fn without_gaps(&self) -> bool {
+        match &self.mode {
+            Mode::Scan { .. } => true,
+            Mode::Cues { spans, .. } => {
+                let is_read = |span: &Span| matches!(span.state, SpanState::Read { .. });
+                let prefix = spans.iter().take_while(|span| is_read(span)).count();
+                !spans.iter().skip(prefix).any(is_read)
+            }
+        }
+    }
+
     /// Reads as far as a request at `until` on `track` needs; `true` once
     /// everything is indexed. A cut-off file is never complete, so every later
     /// request keeps being checked against the cut.

@@ -288,6 +288,10 @@ impl<R: Read + Seek + Send> Demuxer for MkvDemuxer<R> {
             .index_until(&mut self.source, &self.limits, track, until)
     }
 
+    fn indexed_without_gaps(&self, _track: usize) -> bool {
+        self.index.without_gaps()
+    }
+
     fn read_sample(&mut self, track: usize, sample: u32) -> Result<Packet> {
         let samples = self
             .index

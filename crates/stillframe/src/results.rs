@@ -20,8 +20,11 @@ pub struct GeneratedImage {
     /// The presentation time of the frame the image shows (`actualTime` in AVFoundation).
     pub actual: Time,
     /// That frame's number: its place in presentation order, from 0 (what
-    /// [`crate::ImageGenerator::image_at_frame`] takes).
-    pub frame_number: u64,
+    /// [`crate::ImageGenerator::image_at_frame`] takes). `None` when the container
+    /// is indexed only in the stretches requests needed (Matroska with Cues) and a
+    /// stretch before this frame is unread; [`crate::Asset::index_fully`] before
+    /// making the generator gives every frame its number.
+    pub frame_number: Option<u64>,
     /// Samples the decoder was fed for this request (0 when a frame already decoded,
     /// or decoded for an earlier request of the same batch, served it).
     pub frames_decoded: u64,
@@ -68,8 +71,9 @@ pub struct GeneratedFrame {
     pub requested: Time,
     /// The presentation time of the frame.
     pub actual: Time,
-    /// The frame's place in presentation order, from 0.
-    pub frame_number: u64,
+    /// The frame's place in presentation order, from 0, when known (see
+    /// [`GeneratedImage::frame_number`]).
+    pub frame_number: Option<u64>,
     /// Samples the decoder was fed for this request.
     pub frames_decoded: u64,
 }

@@ -22,6 +22,8 @@ struct IndexState {
     index: FrameIndex,
     /// False while a lazily indexed container has more to read.
     complete: bool,
+    /// The index holds every sample up to its last: positions are frame numbers.
+    gap_free: bool,
 }
 
 /// A track ready for planning and decoding, shared by every worker.
@@ -47,6 +49,7 @@ impl Source {
     ) -> Result<Source> {
         let samples = demuxer.samples(track.index)?;
         let index = FrameIndex::new(samples, track.timescale);
+        let gap_free = demuxer.indexed_without_gaps(track.index);
         let (decoder_error, format) = match codecs::create_decoder(&track, &limits) {
             Ok(decoder) => (None, Some(decoder.format().clone())),
             Err(error) => (Some(error), None),
@@ -57,6 +60,7 @@ impl Source {
             index: Mutex::new(IndexState {
                 index,
                 complete: false,
+                gap_free,
             }),
             track,
             limits,
@@ -136,6 +140,16 @@ impl Source {
     }
 
     /// Lets a lazily indexed container read what planning a request at `until` needs.
+    /// The frame number of `sample`, when the index knows every frame before it.
+    pub(crate) fn frame_number(&self, sample: u32) -> Option<u64> {
+        let state = self.lock_index();
+        if !state.gap_free {
+            return None;
+        }
+        let position = state.index.position_of(sample)?;
+        u64::try_from(position).ok()
+    }
+
     fn extend(&self, state: &mut IndexState, until: Time) -> Result<()> {
         if state.complete {
             return Ok(());
@@ -145,6 +159,7 @@ impl Source {
         // What was read before an error still counts.
         state.index.extend(demuxer.samples(self.track.index)?);
         state.complete = complete?;
+        state.gap_free = state.complete || demuxer.indexed_without_gaps(self.track.index);
         Ok(())
     }
 

@@ -271,7 +271,7 @@ impl RunContext<'_> {
             return None;
         }
         let actual = self.source.time(frame.pts);
-        let frame_number = u64::try_from(target.position).unwrap_or(u64::MAX);
+        let frame_number = self.source.frame_number(target.sample);
         let video = self.source.video(frame.width, frame.height);
         let settings = RenderSettings::new(&video, self.source.format(), &frame, &self.job.options);
         match self.job.want {
