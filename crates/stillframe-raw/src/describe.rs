@@ -97,7 +97,7 @@ pub(crate) fn describe(scanner: &Scanner, ivf: Option<&ivf::IvfHeader>) -> Descr
                 .unwrap_or(Timing::DEFAULT);
             Description {
                 codec: Codec::Hevc,
-                config: Vec::new(),
+                config: scanner.leading_hvcc(),
                 size: sps.map(|sps| sps.visible_size()),
                 pixel_aspect: sps.and_then(|sps| sps.pixel_aspect()),
                 colour: sps.map_or(ColourDescription::UNSPECIFIED, |sps| sps.colour()),

@@ -6,7 +6,7 @@ use std::io::{Read, Seek};
 
 use stillframe_bitstream::hevc::{
     first_slice_segment_in_pic, parse_pps_head, parse_slice_segment_header_start, parse_sps,
-    NalHeader, PocTracker, PpsHead, Sps, NAL_EOB, NAL_EOS, NAL_PPS, NAL_SPS,
+    write_hvcc, NalHeader, PocTracker, PpsHead, Sps, NAL_EOB, NAL_EOS, NAL_PPS, NAL_SPS, NAL_VPS,
 };
 use stillframe_core::{Error, Limits, Result};
 
@@ -34,6 +34,80 @@ fn head_bytes(first: u8) -> usize {
 /// and the reserved and unspecified types 41–44 and 48–55.
 fn starts_access_unit(nal_type: u8) -> bool {
     matches!(nal_type, 32..=35 | 39 | 41..=44 | 48..=55)
+}
+
+/// The kinds of parameter set an `hvcC` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetKind {
+    Vps,
+    Sps,
+    Pps,
+}
+
+/// The parameter sets stated before the first picture, one per id: the track's
+/// `hvcC`, so that a decode starting at a later IRAP picture has them (many raw
+/// streams state them once, at the start).
+#[derive(Debug, Default)]
+struct LeadingSets {
+    /// `(id, unit)` in the order each id was first stated.
+    vps: Vec<(u8, Vec<u8>)>,
+    sps: Vec<(u8, Vec<u8>)>,
+    pps: Vec<(u8, Vec<u8>)>,
+    /// A picture was seen: what follows is in-band.
+    closed: bool,
+}
+
+impl LeadingSets {
+    /// The id ranges of H.265 § 7.4.3 (`vps_video_parameter_set_id` u(4), SPS 0 to 15,
+    /// PPS 0 to 63): with one unit per id, what a stream can make us hold.
+    const MAX_VPS: usize = 16;
+    const MAX_SPS: usize = 16;
+    const MAX_PPS: usize = 64;
+    /// The most an `hvcC` length field can say.
+    const MAX_UNIT_BYTES: u64 = u16::MAX as u64;
+
+    /// Takes in `nal`, a parameter set whose id is `id`; a later one of the same id
+    /// replaces the earlier, as it does for a decoder.
+    fn add(&mut self, kind: SetKind, id: u8, nal: &NalUnit) {
+        if self.closed {
+            return;
+        }
+        let (list, most) = match kind {
+            SetKind::Vps => (&mut self.vps, Self::MAX_VPS),
+            SetKind::Sps => (&mut self.sps, Self::MAX_SPS),
+            SetKind::Pps => (&mut self.pps, Self::MAX_PPS),
+        };
+        // `head` holds at most PARAMETER_SET_MAX_BYTES: only a unit read whole, and
+        // one a record can hold, is kept.
+        let whole = u64::try_from(nal.head.len()).is_ok_and(|len| len == nal.len());
+        let slot = list.iter().position(|(known, _)| *known == id);
+        if !whole || nal.len() > Self::MAX_UNIT_BYTES {
+            // It still replaces the earlier unit for the decoder: keeping that one
+            // would give a later decode parameters the stream has withdrawn.
+            if let Some(slot) = slot {
+                list.remove(slot);
+            }
+            log::debug!(
+                "HEVC parameter set of {} bytes at byte {} left out of the hvcC",
+                nal.len(),
+                nal.start
+            );
+            return;
+        }
+        match slot {
+            Some(slot) => list[slot].1.clone_from(&nal.head),
+            None if list.len() < most => list.push((id, nal.head.clone())),
+            None => {}
+        }
+    }
+
+    /// The `hvcC` of these sets; empty without an SPS (or when no record holds them).
+    fn hvcc(&self) -> Vec<u8> {
+        let units = |list: &[(u8, Vec<u8>)]| -> Vec<Vec<u8>> {
+            list.iter().map(|(_, unit)| unit.clone()).collect()
+        };
+        write_hvcc(&units(&self.vps), &units(&self.sps), &units(&self.pps)).unwrap_or_default()
+    }
 }
 
 /// The access unit being gathered.
@@ -66,6 +140,7 @@ pub(crate) struct HevcScanner {
     au: AccessUnit,
     ready: VecDeque<Unit>,
     first_sps: Option<Sps>,
+    leading_sets: LeadingSets,
     max_sample_bytes: u64,
     finished: bool,
 }
@@ -82,6 +157,7 @@ impl HevcScanner {
             au: AccessUnit::default(),
             ready: VecDeque::new(),
             first_sps: None,
+            leading_sets: LeadingSets::default(),
             max_sample_bytes,
             finished: false,
         }
@@ -90,6 +166,12 @@ impl HevcScanner {
     /// The SPS of the first picture, once one has been read.
     pub(crate) fn first_sps(&self) -> Option<&Sps> {
         self.first_sps.as_ref()
+    }
+
+    /// An `hvcC` record of the VPS, SPS and PPS the stream states before its first
+    /// picture, the last of each id (empty when it states no SPS there).
+    pub(crate) fn leading_hvcc(&self) -> Vec<u8> {
+        self.leading_sets.hvcc()
     }
 
     /// The next sample in decode order; `None` after the last.
@@ -126,9 +208,22 @@ impl HevcScanner {
         {
             self.close_access_unit();
         }
+        // Units of other layers belong to their layer's record (`lhvC`), not the
+        // base layer's `hvcC`.
+        let base_layer = header.layer_id == 0;
         match header.nal_type {
+            // The id is the first 4 payload bits; byte 2 follows the non-zero header
+            // byte, so it is never an emulation prevention byte.
+            NAL_VPS if base_layer => {
+                if let Some(&byte) = nal.head.get(2) {
+                    self.leading_sets.add(SetKind::Vps, byte >> 4, &nal);
+                }
+            }
             NAL_SPS => match parse_sps(&nal.head) {
                 Ok(sps) => {
+                    if base_layer {
+                        self.leading_sets.add(SetKind::Sps, sps.id, &nal);
+                    }
                     if let Some(slot) = self.sps.get_mut(usize::from(sps.id)) {
                         *slot = Some(sps);
                     }
@@ -138,6 +233,9 @@ impl HevcScanner {
             },
             NAL_PPS => match parse_pps_head(&nal.head) {
                 Ok(pps) => {
+                    if base_layer {
+                        self.leading_sets.add(SetKind::Pps, pps.id, &nal);
+                    }
                     if let Some(slot) = self.pps.get_mut(usize::from(pps.id)) {
                         *slot = Some(pps);
                     }
@@ -174,9 +272,13 @@ impl HevcScanner {
                     self.au = AccessUnit::default();
                     return Ok(());
                 }
+                self.leading_sets.closed = true;
                 return self.add(&nal);
             }
         };
+        // Closed by a kept picture only: a slice dropped above (nothing before it
+        // could decode it) is none, and the parameter sets after it still lead.
+        self.leading_sets.closed = true;
         self.add(&nal)?;
         let sps = self
             .pps
@@ -251,5 +353,94 @@ impl HevcScanner {
             );
         }
         self.finished = true;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A unit of `len` bytes at byte `at`, of which `head` was kept.
+    fn unit(at: u64, head: Vec<u8>, len: u64) -> NalUnit {
+        NalUnit {
+            start_code: at,
+            start: at + 3,
+            end: at + 3 + len,
+            head,
+        }
+    }
+
+    fn whole(at: u64, bytes: &[u8]) -> NalUnit {
+        unit(at, bytes.to_vec(), bytes.len() as u64)
+    }
+
+    fn ids(list: &[(u8, Vec<u8>)]) -> Vec<(u8, u8)> {
+        list.iter().map(|(id, unit)| (*id, unit[2])).collect()
+    }
+
+    #[test]
+    fn a_later_unit_of_an_id_replaces_the_earlier_in_place() {
+        let mut sets = LeadingSets::default();
+        sets.add(SetKind::Pps, 0, &whole(0, &[0x44, 0x01, 0xa0]));
+        sets.add(SetKind::Pps, 1, &whole(10, &[0x44, 0x01, 0xb1]));
+        sets.add(SetKind::Pps, 0, &whole(20, &[0x44, 0x01, 0xc0]));
+        sets.add(SetKind::Sps, 0, &whole(30, &[0x42, 0x01, 0xd0]));
+        assert_eq!(ids(&sets.pps), [(0, 0xc0), (1, 0xb1)]);
+        assert_eq!(ids(&sets.sps), [(0, 0xd0)]);
+        assert!(sets.vps.is_empty());
+        // After the first picture, nothing changes.
+        sets.closed = true;
+        sets.add(SetKind::Pps, 0, &whole(40, &[0x44, 0x01, 0xe0]));
+        sets.add(SetKind::Vps, 0, &whole(50, &[0x40, 0x01, 0x0c]));
+        assert_eq!(ids(&sets.pps), [(0, 0xc0), (1, 0xb1)]);
+        assert!(sets.vps.is_empty());
+    }
+
+    #[test]
+    fn what_is_held_is_bounded_whatever_the_stream_says() {
+        let mut sets = LeadingSets::default();
+        // Ids the parsers would refuse are still bounded here.
+        for id in 0..=255u8 {
+            sets.add(SetKind::Vps, id, &whole(0, &[0x40, 0x01, id]));
+            sets.add(SetKind::Sps, id, &whole(0, &[0x42, 0x01, id]));
+            sets.add(SetKind::Pps, id, &whole(0, &[0x44, 0x01, id]));
+        }
+        assert_eq!(
+            (sets.vps.len(), sets.sps.len(), sets.pps.len()),
+            (16, 16, 64)
+        );
+    }
+
+    #[test]
+    fn a_unit_too_big_for_the_record_withdraws_its_id() {
+        let mut sets = LeadingSets::default();
+        sets.add(SetKind::Pps, 0, &whole(0, &[0x44, 0x01, 0xc1]));
+        sets.add(SetKind::Pps, 1, &whole(10, &[0x44, 0x01, 0xa5]));
+        // Cut by the scanner: only its head was kept.
+        let cut = unit(20, vec![0x44, 0x01, 0xc1], 100_000);
+        sets.add(SetKind::Pps, 0, &cut);
+        assert_eq!(ids(&sets.pps), [(1, 0xa5)]);
+        // Read whole but over what a 16-bit length can say.
+        let mut big = vec![0x44, 0x01, 0xa5];
+        big.resize(65_536, 0x11);
+        sets.add(SetKind::Pps, 1, &whole(30, &big));
+        assert!(sets.pps.is_empty());
+        let mut largest = vec![0x44, 0x01, 0xa5];
+        largest.resize(65_535, 0x11);
+        sets.add(SetKind::Pps, 1, &whole(40, &largest));
+        assert_eq!(sets.pps.len(), 1);
+    }
+
+    #[test]
+    fn no_sps_no_record() {
+        let mut sets = LeadingSets::default();
+        assert!(sets.hvcc().is_empty());
+        sets.add(
+            SetKind::Pps,
+            0,
+            &whole(0, &[0x44, 0x01, 0xc1, 0x72, 0xb4, 0x22, 0x40]),
+        );
+        assert!(sets.hvcc().is_empty());
     }
 }

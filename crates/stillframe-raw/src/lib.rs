@@ -13,13 +13,18 @@
 //!   pictures stay with their primary). The two fields of a field pair share one
 //!   sample, one frame as ffmpeg outputs it; a field without a pair is decoded but
 //!   not presented, as ffmpeg does not show it. Samples are length-prefixed (4-byte
-//!   big-endian lengths), with the parameter sets in-band and
-//!   `TrackInfo::codec_config` empty. Sync samples are IDR pictures and pictures
-//!   with a recovery point SEI whose `recovery_frame_cnt` is 0 (ffmpeg's key
-//!   frames).
+//!   big-endian lengths), with the parameter sets in-band; `TrackInfo::codec_config`
+//!   is an `avcC` record of the SPS and PPS units before the first slice (empty
+//!   when there are none), so a decode can start at a later IDR picture that does
+//!   not repeat them. Sync samples are IDR pictures and pictures with a recovery
+//!   point SEI whose `recovery_frame_cnt` is 0 (ffmpeg's key frames).
 //! - **HEVC**: one access unit per sample, by `first_slice_segment_in_pic_flag`
-//!   and the units that start one (H.265 § 7.4.2.4.4), length-prefixed; IRAP
-//!   pictures are sync samples.
+//!   and the units that start one (H.265 § 7.4.2.4.4), length-prefixed, with the
+//!   parameter sets in-band; IRAP pictures are sync samples. `codec_config` is an
+//!   `hvcC` record of the base layer's VPS, SPS and PPS units before the first
+//!   picture, the last of each id (empty without an SPS there), for the same
+//!   reason. It holds at most 16 VPS, 16 SPS and 64 PPS (one per id) and no unit
+//!   over 65,535 bytes.
 //! - **IVF**: one frame per sample, as stored (a VP9 superframe stays whole).
 //! - **AV1 OBU streams**: one temporal unit per sample, without its temporal
 //!   delimiter, in the low-overhead format with size fields (Annex B units are

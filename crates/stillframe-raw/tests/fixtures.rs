@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use stillframe_bitstream::av1::{split_obus, OBU_TEMPORAL_DELIMITER};
-use stillframe_bitstream::framing::split_nal_units;
+use stillframe_bitstream::framing::{split_annex_b, split_nal_units, write_annex_b};
 use stillframe_bitstream::h264::{nal_type, parse_avcc, NAL_PPS, NAL_SPS};
+use stillframe_bitstream::hevc;
 use stillframe_core::{Codec, ContainerKind, Demuxer, ErrorKind, Limits, Time};
 use stillframe_raw::{FrameRateSource, RawDemuxer};
 
@@ -184,6 +185,105 @@ fn hevc_with_b_frames_and_open_gops() {
     let demuxer = open("bframes.265");
     let video = demuxer.tracks()[0].video.as_ref().unwrap();
     assert_eq!((video.width, video.height), (160, 96));
+}
+
+/// The track's `hvcC` of a raw HEVC stream, parsed.
+fn hevc_config(stream: Vec<u8>) -> hevc::HevcConfig {
+    let demuxer = RawDemuxer::open(Cursor::new(stream), Limits::default()).unwrap();
+    let record = &demuxer.tracks()[0].codec_config;
+    assert!(!record.is_empty(), "no hvcC");
+    hevc::parse_hvcc(record).unwrap()
+}
+
+fn hevc_type(unit: &[u8]) -> Option<u8> {
+    hevc::NalHeader::parse(unit).map(|header| header.nal_type)
+}
+
+/// `pps` with `pps_pic_parameter_set_id` 1 in place of 0: the RBSP's leading `1`
+/// (ue 0) becomes `010` (ue 1), the rest shifted along.
+fn hevc_pps_with_id_1(pps: &[u8]) -> Vec<u8> {
+    let mut bits: Vec<bool> = pps[2..]
+        .iter()
+        .flat_map(|&byte| (0..8).rev().map(move |i| (byte >> i) & 1 == 1))
+        .collect();
+    assert!(bits[0], "pps_pic_parameter_set_id is 0");
+    bits.splice(0..1, [false, true, false]);
+    while bits.last() == Some(&false) {
+        bits.pop();
+    }
+    let mut unit = pps[..2].to_vec();
+    unit.extend(bits.chunks(8).map(|chunk| {
+        chunk
+            .iter()
+            .enumerate()
+            .fold(0u8, |byte, (i, &bit)| byte | (u8::from(bit) << (7 - i)))
+    }));
+    assert!(!unit.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3));
+    unit
+}
+
+#[test]
+fn hevc_hvcc_holds_the_parameter_sets_before_the_first_picture() {
+    // x265's stream with its VPS/SPS/PPS stated once, at the start.
+    let stream = std::fs::read(fixtures_dir().join("../hevc/hevc_headers_once.hevc")).unwrap();
+    let units = split_annex_b(&stream);
+    let config = hevc_config(stream.clone());
+    assert!(config.parameter_sets().eq(units[..3].iter().copied()));
+    let types: Vec<u8> = config.arrays.iter().map(|a| a.nal_type).collect();
+    assert_eq!(types, [hevc::NAL_VPS, hevc::NAL_SPS, hevc::NAL_PPS]);
+    assert!(config.arrays.iter().all(|a| a.complete));
+    let sps = hevc::parse_sps(units[1]).unwrap();
+    assert_eq!(config.profile_tier_level, sps.profile_tier_level);
+    assert_eq!(config.profile_tier_level.profile_name(), "Main");
+    assert_eq!(
+        (
+            config.chroma_format_idc,
+            config.bit_depth_luma,
+            config.bit_depth_chroma
+        ),
+        (1, 8, 8)
+    );
+    assert_eq!((config.nal_length_size, config.num_temporal_layers), (4, 1));
+    assert_eq!(config.temporal_id_nested, sps.temporal_id_nesting);
+
+    // bframes.265 repeats them before every IRAP picture: only the first copies
+    // lead, and are listed once.
+    let bframes = std::fs::read(fixtures_dir().join("bframes.265")).unwrap();
+    let bframes_units = split_annex_b(&bframes);
+    assert!(bframes_units[3..]
+        .iter()
+        .any(|&unit| hevc_type(unit) == Some(hevc::NAL_SPS)));
+    let config = hevc_config(bframes.clone());
+    assert!(config
+        .parameter_sets()
+        .eq(bframes_units[..3].iter().copied()));
+
+    // A PPS restated with the same id replaces the first statement; another id is
+    // listed beside it. Slices before any parameter set are dropped by the scanner
+    // and end nothing: the sets after them still lead.
+    let (vps, sps, pps) = (units[0], units[1], units[2]);
+    let first_vcl = units
+        .iter()
+        .position(|&u| hevc_type(u).is_some_and(|t| t < 32))
+        .unwrap();
+    let orphan = units[first_vcl + 1];
+    let mut stale = pps.to_vec();
+    // transform_skip_enabled_flag set: a different PPS 0.
+    stale[3] |= 0x04;
+    assert_eq!(hevc::parse_pps_head(&stale).unwrap().id, 0);
+    let second = hevc_pps_with_id_1(pps);
+    assert_eq!(hevc::parse_pps_head(&second).unwrap().id, 1);
+    let mut edited = Vec::new();
+    let leading: [&[u8]; 6] = [orphan, vps, sps, &stale, &second, pps];
+    write_annex_b(
+        leading
+            .into_iter()
+            .chain(units[first_vcl..].iter().copied()),
+        &mut edited,
+    );
+    let config = hevc_config(edited);
+    let listed: Vec<&[u8]> = config.parameter_sets().collect();
+    assert_eq!(listed, [vps, sps, pps, &second[..]]);
 }
 
 #[test]

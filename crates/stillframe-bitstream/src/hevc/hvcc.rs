@@ -5,6 +5,7 @@ use stillframe_core::{Error, Result};
 
 use super::nal::{NalHeader, NAL_PPS, NAL_SPS, NAL_VPS};
 use super::ptl::ProfileTierLevel;
+use super::sps::parse_sps;
 use crate::framing::split_annex_b;
 
 const LOCATION: &str = "hvcC";
@@ -234,6 +235,89 @@ pub fn parse_codec_config(config: &[u8]) -> Result<Option<HevcConfig>> {
     parse_hvcc(config).map(Some)
 }
 
+/// Writes an `hvcC` payload for `vps`, `sps` and `pps` (whole NAL units with their
+/// two header bytes, still escaped), with 4-byte NAL lengths: the record a raw
+/// stream's leading parameter sets make, as ffmpeg derives extradata from them.
+///
+/// Profile, tier, level, compatibility and constraint flags, chroma format, bit
+/// depths, `numTemporalLayers` (`sps_max_sub_layers`) and `temporalIdNested` come
+/// from the first SPS; the fields nothing here knows (spatial segmentation,
+/// parallelism, frame rate) are 0, "unspecified". Each non-empty list becomes one
+/// array, VPS then SPS then PPS, with `array_completeness` set.
+///
+/// `None` without an SPS, when the first SPS cannot be read or has a bit depth
+/// above the record's 15, when a unit is not of its list's type, or when the units
+/// do not fit a record (more than 65,535 of a type, one empty or over 65,535 bytes).
+///
+/// ```
+/// use stillframe_bitstream::hevc::{parse_codec_config, write_hvcc, NAL_PPS};
+/// // x265's parameter sets of a 320x240 Main stream (tests/fixtures/hevc).
+/// let vps = vec![
+///     0x40, 0x01, 0x0c, 0x01, 0xff, 0xff, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90,
+///     0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x3c, 0x95, 0x94, 0x09,
+/// ];
+/// let sps = vec![
+///     0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03,
+///     0x00, 0x00, 0x03, 0x00, 0x3c, 0xa0, 0x0a, 0x08, 0x0f, 0x16, 0x59, 0x59, 0x64,
+///     0x93, 0x2b, 0xc0, 0x5a, 0x02, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03,
+///     0x00, 0x32, 0x10,
+/// ];
+/// let pps = vec![0x44, 0x01, 0xc1, 0x72, 0xb4, 0x22, 0x40];
+/// let record = write_hvcc(&[vps], &[sps], &[pps.clone()]).unwrap();
+/// let config = parse_codec_config(&record).unwrap().unwrap();
+/// assert_eq!(config.profile_tier_level.profile_name(), "Main");
+/// assert_eq!((config.profile_tier_level.level_idc, config.nal_length_size), (60, 4));
+/// assert_eq!(config.parameter_sets().count(), 3);
+/// assert!(config.units_of_type(NAL_PPS).eq([&pps[..]]));
+/// ```
+pub fn write_hvcc(vps: &[Vec<u8>], sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let first = parse_sps(sps.first()?).ok()?;
+    let ptl = first.profile_tier_level;
+    // bitDepthLumaMinus8 and bitDepthChromaMinus8 have 3 bits: 16-bit streams
+    // (which the SPS allows) have no record.
+    let depth = |bits: u8| bits.checked_sub(8).filter(|&minus8| minus8 <= 7);
+    let (luma, chroma) = (depth(first.bit_depth_luma)?, depth(first.bit_depth_chroma)?);
+    let arrays: Vec<(u8, &[Vec<u8>])> = [(NAL_VPS, vps), (NAL_SPS, sps), (NAL_PPS, pps)]
+        .into_iter()
+        .filter(|(_, units)| !units.is_empty())
+        .collect();
+    let mut record = Vec::with_capacity(HEADER_BYTES);
+    record.push(1);
+    record.push(
+        ((ptl.profile_space & 0x03) << 6)
+            | (u8::from(ptl.high_tier) << 5)
+            | (ptl.profile_idc & 0x1f),
+    );
+    record.extend_from_slice(&ptl.compatibility_flags.to_be_bytes());
+    // The 48 constraint bits are the low six bytes of the u64.
+    record.extend_from_slice(&ptl.constraint_flags.to_be_bytes()[2..]);
+    record.push(ptl.level_idc);
+    // Reserved bits are all ones; min_spatial_segmentation_idc and parallelismType 0.
+    record.extend_from_slice(&[0xf0, 0x00, 0xfc]);
+    record.push(0xfc | (first.chroma_format_idc & 0x03));
+    record.push(0xf8 | luma);
+    record.push(0xf8 | chroma);
+    // avgFrameRate 0: unspecified.
+    record.extend_from_slice(&[0, 0]);
+    // constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne 3.
+    record.push(
+        ((first.max_sub_layers & 0x07) << 3) | (u8::from(first.temporal_id_nesting) << 2) | 3,
+    );
+    record.push(u8::try_from(arrays.len()).ok()?);
+    for (nal_type, units) in arrays {
+        record.push(0x80 | nal_type);
+        record.extend_from_slice(&u16::try_from(units.len()).ok()?.to_be_bytes());
+        for unit in units {
+            if NalHeader::parse(unit).map(|header| header.nal_type) != Some(nal_type) {
+                return None;
+            }
+            record.extend_from_slice(&u16::try_from(unit.len()).ok()?.to_be_bytes());
+            record.extend_from_slice(unit);
+        }
+    }
+    Some(record)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -290,6 +374,80 @@ mod tests {
         huge.extend([0x20, 0xff, 0xff, 0, 0, 0]);
         let error = parse_hvcc(&huge).unwrap_err();
         assert!(error.to_string().contains("cannot fit"), "{error}");
+    }
+
+    /// The VPS, SPS and PPS units of x265's record.
+    fn x265_sets() -> [Vec<Vec<u8>>; 3] {
+        let config = parse_hvcc(&record()).unwrap();
+        [NAL_VPS, NAL_SPS, NAL_PPS].map(|t| config.units_of_type(t).map(<[u8]>::to_vec).collect())
+    }
+
+    #[test]
+    fn writes_x265s_record_back() {
+        let [vps, sps, pps] = x265_sets();
+        let written = write_hvcc(&vps, &sps, &pps).unwrap();
+        // Byte for byte what x265 wrote, but for array_completeness (x265's hev1
+        // record leaves it clear) in the three array headers.
+        let mut expected = record();
+        for at in [23, 51, 97] {
+            expected[at] |= 0x80;
+        }
+        assert_eq!(written, expected);
+        let original = parse_hvcc(&record()).unwrap();
+        let parsed = parse_codec_config(&written).unwrap().unwrap();
+        assert_eq!(parsed.profile_tier_level, original.profile_tier_level);
+        assert_eq!(
+            (
+                parsed.chroma_format_idc,
+                parsed.bit_depth_luma,
+                parsed.bit_depth_chroma
+            ),
+            (2, 10, 10)
+        );
+        assert_eq!((parsed.num_temporal_layers, parsed.nal_length_size), (1, 4));
+        assert!(parsed.temporal_id_nested);
+        assert_eq!((parsed.avg_frame_rate, parsed.parallelism_type), (0, 0));
+        assert!(parsed.arrays.iter().all(|a| a.complete));
+        assert!(parsed.parameter_sets().eq(original.parameter_sets()));
+    }
+
+    #[test]
+    fn writes_only_the_arrays_it_has_and_several_units_in_one() {
+        let [_, sps, pps] = x265_sets();
+        let two_pps = [pps[0].clone(), pps[0].clone()];
+        let parsed = parse_hvcc(&write_hvcc(&[], &sps, &two_pps).unwrap()).unwrap();
+        let arrays: Vec<(u8, usize)> = parsed
+            .arrays
+            .iter()
+            .map(|a| (a.nal_type, a.units.len()))
+            .collect();
+        assert_eq!(arrays, [(NAL_SPS, 1), (NAL_PPS, 2)]);
+    }
+
+    #[test]
+    fn refuses_what_no_record_can_say() {
+        let [vps, sps, pps] = x265_sets();
+        assert_eq!(write_hvcc(&vps, &[], &pps), None, "no SPS");
+        assert_eq!(
+            write_hvcc(&vps, &[vec![0x42, 0x01, 0xff]], &pps),
+            None,
+            "broken SPS"
+        );
+        assert_eq!(
+            write_hvcc(&vps, &sps, &sps),
+            None,
+            "an SPS in the PPS array"
+        );
+        assert_eq!(write_hvcc(&vps, &sps, &[Vec::new()]), None, "an empty unit");
+        let mut huge = pps[0].clone();
+        huge.resize(70_000, 0x55);
+        assert_eq!(
+            write_hvcc(&vps, &sps, &[huge]),
+            None,
+            "a unit over 65,535 bytes"
+        );
+        let many = vec![pps[0].clone(); 65_536];
+        assert_eq!(write_hvcc(&vps, &sps, &many), None, "65,536 PPS");
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! Nothing here decodes pictures. The HEVC decoder adapter uses it to describe a
 //! stream and check it against [`stillframe_core::Limits`] before its decoder sees
 //! a parameter set; a raw HEVC demuxer can use it to find access units
-//! ([`first_slice_segment_in_pic`], [`parse_slice_segment_header_start`]) and to
-//! order pictures ([`PocTracker`]).
+//! ([`first_slice_segment_in_pic`], [`parse_slice_segment_header_start`]), to
+//! order pictures ([`PocTracker`]) and to make the track's `hvcC` from the
+//! parameter sets it finds ([`write_hvcc`]).
 
 mod dovi;
 mod hvcc;
@@ -25,7 +26,7 @@ mod vps;
 mod vui;
 
 pub use dovi::{dolby_vision_config, DolbyVisionConfig};
-pub use hvcc::{parse_codec_config, parse_hvcc, HevcConfig, NalArray};
+pub use hvcc::{parse_codec_config, parse_hvcc, write_hvcc, HevcConfig, NalArray};
 pub use inspect::{classify_access_unit, HevcInspector, PictureKind};
 pub use nal::{
     NalHeader, NAL_AUD, NAL_BLA_N_LP, NAL_BLA_W_LP, NAL_BLA_W_RADL, NAL_CRA, NAL_EOB, NAL_EOS,
